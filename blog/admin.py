@@ -1,0 +1,151 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from blog.models import Post, Section, StoryUpdate, Tag
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("draft", "Draft"), ("scheduled", "Scheduled"), ("live", "Live")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "draft":
+            return queryset.filter(status=Post.Status.DRAFT)
+        if self.value() == "scheduled":
+            return queryset.scheduled()
+        if self.value() == "live":
+            return queryset.published()
+        return queryset
+
+
+class StoryUpdateInline(admin.StackedInline):
+    model = StoryUpdate
+    extra = 0
+    fields = ["published_at", "body"]
+    verbose_name = "story update"
+    verbose_name_plural = "story updates (newest first, shown above the article)"
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["title", "section", "state_label", "published_at", "tag_list", "author"]
+    list_filter = [StateFilter, "section", "tags", "author"]
+    list_select_related = ["section", "author"]
+    search_fields = ["title", "summary", "body", "slug"]
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["section"]
+    readonly_fields = ["state_label", "updated_at", "created_at", "reading_time", "preview"]
+    inlines = [StoryUpdateInline]
+    actions = ["publish_now", "unpublish"]
+    save_on_top = True
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "section", "tags", "summary", "body"]}),
+        (
+            "Publication",
+            {"fields": ["status", "published_at", "state_label", "author"]},
+        ),
+        (
+            "Lead image",
+            {
+                "fields": ["lead_image", "lead_image_alt", "lead_image_caption"],
+                "classes": ["collapse"],
+            },
+        ),
+        (
+            "As readers see it (after saving)",
+            {
+                "fields": ["preview", "reading_time", "updated_at", "created_at"],
+                "classes": ["collapse"],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags")
+
+    def get_changeform_initial_data(self, request):
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="state", ordering="status")
+    def state_label(self, post):
+        if post.pk is None:
+            return "—"
+        return {"draft": "Draft", "scheduled": "Scheduled", "live": "Live"}[post.state]
+
+    @admin.display(description="tags")
+    def tag_list(self, post):
+        return ", ".join(tag.name for tag in post.tags.all())
+
+    @admin.display(description="reading time")
+    def reading_time(self, post):
+        return f"{post.word_count} words, about {post.reading_minutes} min"
+
+    @admin.display(description="rendered body")
+    def preview(self, post):
+        if not post.body_html:
+            return "Save to see the rendered article."
+        toc = format_html_join("", "<li>{}</li>", ((entry["title"],) for entry in post.toc))
+        # body_html is sanitised by blog.markup on save: safe to show as HTML.
+        return format_html(
+            '<div class="dateline-preview"><p>Sub-sections:</p><ul>{}</ul>{}</div>',
+            toc,
+            mark_safe(post.body_html),  # noqa: S308
+        )
+
+    @admin.action(description="Publish now")
+    def publish_now(self, request, queryset):
+        now = timezone.now()
+        count = 0
+        for post in queryset.exclude(status=Post.Status.PUBLISHED, published_at__lte=now):
+            post.status = Post.Status.PUBLISHED
+            post.published_at = now
+            post.save()
+            count += 1
+        self.message_user(request, f"Published {count} post(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish (back to draft)")
+    def unpublish(self, request, queryset):
+        count = 0
+        for post in queryset.filter(status=Post.Status.PUBLISHED):
+            post.status = Post.Status.DRAFT
+            post.save()
+            count += 1
+        self.message_user(request, f"Moved {count} post(s) back to draft.", messages.SUCCESS)
+
+
+class CountedAdmin(admin.ModelAdmin):
+    """Section and tag lists with their number of posts, in the list's one query."""
+
+    count_relation = ""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(post_count=Count(self.count_relation))
+
+    @admin.display(description="posts", ordering="post_count")
+    def post_count(self, obj):
+        return obj.post_count
+
+
+@admin.register(Section)
+class SectionAdmin(CountedAdmin):
+    count_relation = "posts"
+    list_display = ["name", "slug", "position", "post_count"]
+    list_editable = ["position"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(CountedAdmin):
+    count_relation = "tagged_posts"
+    list_display = ["name", "slug", "post_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}

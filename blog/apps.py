@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class BlogConfig(AppConfig):
+    name = "blog"
+    verbose_name = "Newsroom"
+
+    def ready(self):
+        from blog import signals
+
+        post_migrate.connect(signals.prepare_database, sender=self)

@@ -1,0 +1,128 @@
+"""Conditional GET and a shared page cache for anonymous readers.
+
+Each cacheable view names a *validator*: a function that reads, in one cheap
+query, the newest change among the rows the page shows. The ETag, the
+Last-Modified header and the cache key all derive from it, so:
+
+- a reader's `If-None-Match` / `If-Modified-Since` gets a 304 before the view
+  runs at all;
+- an edit in the admin changes the validator, hence the key, on the very next
+  request in every worker, whatever the cache backend (Redis shared by all
+  workers, or a per-process cache that can then only ever miss);
+- a scheduled post going live changes the validator by itself, because its
+  `published_at` enters the newest-change computation the moment it is due —
+  no job, no cron.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Greatest
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.http import http_date
+
+from blog.models import Post, SiteState, StoryUpdate
+
+# Bumped by hand when templates change in a way a deploy must not serve stale;
+# the release (image) version covers everything else.
+CACHE_GENERATION = "1"
+
+
+def newest_change(posts, updates=None) -> datetime:
+    """Newest change among `posts` (a published() queryset), their due story
+    `updates`, and site-wide removals or renames — in a single query."""
+    newest_post = (
+        posts.order_by()
+        .annotate(changed=Greatest("updated_at", "published_at"))
+        .order_by("-changed")
+        .values("changed")[:1]
+    )
+    annotations = {"newest_post": Subquery(newest_post)}
+    if updates is not None:
+        annotations["newest_update"] = Subquery(
+            updates.order_by("-published_at").values("published_at")[:1]
+        )
+    row = SiteState.objects.filter(pk=1).annotate(**annotations).values(
+        "changed_at", *annotations
+    )
+    values = [v for v in (row[0].values() if row else ()) if v is not None]
+    if not row:  # the row is made by migrate; a bare flush can lose it
+        SiteState.touch()
+        return newest_change(posts, updates)
+    return max(values)
+
+
+def site_changed(request, *args, **kwargs) -> datetime:
+    """Validator of pages that show a bit of everything (home, article, nav)."""
+    return newest_change(Post.objects.published(), StoryUpdate.objects.published())
+
+
+def _etag(changed: datetime) -> str:
+    raw = f"{CACHE_GENERATION}|{settings.DATELINE['RELEASE']}|{changed.isoformat()}"
+    return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
+
+
+def has_session(request) -> bool:
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def public_cache(validator=site_changed):
+    """Serve a view conditionally and from the shared cache to anonymous readers.
+
+    Requests carrying a session (editors) skip the cache and get never-cache
+    headers, so a staff preview of a draft is never stored anywhere.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method not in {"GET", "HEAD"} or has_session(request):
+                response = view(request, *args, **kwargs)
+                if has_session(request):
+                    add_never_cache_headers(response)
+                    patch_vary_headers(response, ["Cookie"])
+                return response
+
+            changed = validator(request, *args, **kwargs)
+            etag = _etag(changed)
+            response = get_conditional_response(
+                request, etag=etag, last_modified=int(changed.timestamp())
+            )
+            if response is None:
+                key = "page:" + hashlib.blake2b(
+                    f"{etag}|{request.get_full_path()}".encode(), digest_size=16
+                ).hexdigest()
+                response = cache.get(key)
+                if response is None:
+                    response = view(request, *args, **kwargs)
+                    if hasattr(response, "render"):
+                        response = response.render()
+                    if response.status_code != 200:
+                        return response
+                    cache.set(key, response)
+            response.headers["ETag"] = etag
+            response.headers["Last-Modified"] = http_date(changed.timestamp())
+            patch_cache_control(
+                response,
+                public=True,
+                max_age=0,
+                s_maxage=settings.DATELINE["CDN_MAX_AGE"],
+                must_revalidate=True,
+            )
+            patch_vary_headers(response, ["Cookie"])
+            return response
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,429 @@
+"""RSS 2.0, Atom 1.0 and JSON Feed 1.1 for every listing (DESIGN.md, Feeds).
+
+Built on django.contrib.syndication. One base class, `PostFeed`, knows how a
+post becomes an item; each listing is a subclass of a few lines naming its
+object, its posts and its validator (blog/caching.py), so conditional GET
+answers 304 before any item is fetched.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.feedgenerator import (
+    Atom1Feed,
+    Enclosure,
+    Rss201rev2Feed,
+    SyndicationFeed,
+    rfc3339_date,
+)
+from django.utils.html import escape
+
+from blog.caching import newest_change
+from blog.metadata import absolute_uri, public_request, site_name
+from blog.models import Post, Section, StoryUpdate, Tag
+
+_URL_ATTR_RE = re.compile(r'\b(href|src)="([^"]*)"')
+
+
+def absolutize_urls(fragment: str, base: str) -> str:
+    """Make every href/src in sanitised HTML absolute against `base`: a feed
+    reader has no page to resolve `/2026/…` or `#section` against."""
+
+    def repl(match: re.Match) -> str:
+        url = urljoin(base, html.unescape(match.group(2)))
+        return f'{match.group(1)}="{escape(url)}"'
+
+    return _URL_ATTR_RE.sub(repl, fragment)
+
+
+class HubMixin:
+    def hub_url(self):
+        return settings.DATELINE["WEBSUB_HUB"] or None
+
+
+class DatelineRssFeed(HubMixin, Rss201rev2Feed):
+    """RSS 2.0 with content:encoded, media:content, a channel image and a hub."""
+
+    def rss_attributes(self):
+        return {
+            **super().rss_attributes(),
+            "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+            "xmlns:media": "http://search.yahoo.com/mrss/",
+            "xmlns:dc": "http://purl.org/dc/elements/1.1/",
+        }
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.hub_url():
+            handler.addQuickElement("atom:link", None, {"rel": "hub", "href": self.hub_url()})
+        handler.startElement("image", {})
+        handler.addQuickElement("url", self.feed["logo"])
+        handler.addQuickElement("title", self.feed["title"])
+        handler.addQuickElement("link", self.feed["link"])
+        handler.endElement("image")
+
+    def add_item_elements(self, handler, item):
+        # Django writes dc:creator with a namespace declaration on every item;
+        # the root declares it once, so write the author ourselves.
+        author = item.pop("author_name", None)
+        super().add_item_elements(handler, {**item, "author_name": None})
+        if author:
+            handler.addQuickElement("dc:creator", author)
+        handler.addQuickElement("content:encoded", item["content_html"])
+        if item.get("image"):
+            image = item["image"]
+            handler.startElement(
+                "media:content",
+                {
+                    "url": image["url"],
+                    "medium": "image",
+                    "type": image["type"],
+                    "width": str(image["width"]),
+                    "height": str(image["height"]),
+                },
+            )
+            if image.get("alt"):
+                handler.addQuickElement("media:description", image["alt"], {"type": "plain"})
+            handler.endElement("media:content")
+
+
+class DatelineAtomFeed(HubMixin, Atom1Feed):
+    """Atom 1.0: text titles and summaries, HTML content, icon, logo, hub."""
+
+    def write(self, outfile, encoding):
+        # Django 5.2 writes stylesheet instructions for RSS only.
+        from django.utils.xmlutils import SimplerXMLGenerator
+
+        handler = SimplerXMLGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        for stylesheet in self.feed["stylesheets"] or []:
+            handler.processingInstruction("xml-stylesheet", stylesheet)
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.hub_url():
+            handler.addQuickElement("link", "", {"rel": "hub", "href": self.hub_url()})
+        handler.addQuickElement("icon", self.feed["icon"])
+        handler.addQuickElement("logo", self.feed["logo"])
+        handler.addQuickElement("generator", "Dateline")
+
+    def add_item_elements(self, handler, item):
+        handler.addQuickElement("title", item["title"], {"type": "text"})
+        handler.addQuickElement("link", "", {"href": item["link"], "rel": "alternate"})
+        handler.addQuickElement("id", item["unique_id"])
+        handler.addQuickElement("published", rfc3339_date(item["pubdate"]))
+        handler.addQuickElement("updated", rfc3339_date(item["updateddate"]))
+        handler.startElement("author", {})
+        handler.addQuickElement("name", item["author_name"])
+        handler.endElement("author")
+        handler.addQuickElement("summary", item["description"], {"type": "text"})
+        handler.addQuickElement("content", item["content_html"], {"type": "html"})
+        for enclosure in item["enclosures"]:
+            handler.addQuickElement(
+                "link",
+                "",
+                {
+                    "rel": "enclosure",
+                    "href": enclosure.url,
+                    "length": enclosure.length,
+                    "type": enclosure.mime_type,
+                },
+            )
+        for term, label in item["category_terms"]:
+            handler.addQuickElement("category", "", {"term": term, "label": label})
+
+
+class JsonFeed(HubMixin, SyndicationFeed):
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
+
+    content_type = "application/feed+json; charset=utf-8"
+
+    def write(self, outfile, encoding):
+        feed = self.feed
+        document = {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": feed["title"],
+            "home_page_url": feed["link"],
+            "feed_url": feed["feed_url"],
+            "description": feed["description"],
+            "icon": feed["logo"],
+            "favicon": feed["icon"],
+            "language": feed["language"],
+            "authors": [{"name": site_name(), "url": feed["site_url"]}],
+            "items": [self.json_item(item) for item in self.items],
+        }
+        if self.hub_url():
+            document["hubs"] = [{"type": "WebSub", "url": self.hub_url()}]
+        outfile.write(json.dumps(document, ensure_ascii=False, indent=1))
+
+    def json_item(self, item):
+        entry = {
+            "id": item["unique_id"],
+            "url": item["link"],
+            "title": item["title"],
+            "content_html": item["content_html"],
+            "summary": item["description"],
+            "date_published": rfc3339_date(item["pubdate"]),
+            "date_modified": rfc3339_date(item["updateddate"]),
+            "authors": [{"name": item["author_name"]}],
+            "tags": list(item["categories"]),
+        }
+        if item.get("image"):
+            entry["image"] = item["image"]["url"]
+        return entry
+
+
+FORMATS = {"rss": DatelineRssFeed, "atom": DatelineAtomFeed, "json": JsonFeed}
+
+
+class DatelineFeed(Feed):
+    """What every Dateline feed shares: three formats, absolute URLs from
+    SITE_URL when set, a logo, the XSL view for browsers, the item count."""
+
+    def __init__(self, fmt: str = "rss"):
+        self.fmt = fmt
+        self.feed_type = FORMATS[fmt]
+
+    def __call__(self, request, *args, **kwargs):
+        self.request = public_request(request)
+        return super().__call__(self.request, *args, **kwargs)
+
+    def stylesheets(self):
+        if self.fmt == "json":
+            return None
+        return [absolute_uri(self.request, static("feeds/feed.xsl"))]
+
+    def feed_extra_kwargs(self, obj):
+        return {
+            "logo": absolute_uri(self.request, static("img/logo.png")),
+            "icon": absolute_uri(self.request, static("img/icon.png")),
+            "site_url": absolute_uri(self.request, "/"),
+        }
+
+    def feed_url(self, obj):
+        return self.request.path
+
+    def item_description(self, item):
+        # Plain text: RSS readers treat <description> as HTML, so escape it once
+        # more there; Atom and JSON declare it text.
+        return escape(item.summary) if self.fmt == "rss" else item.summary
+
+    def item_title(self, item):
+        return escape(item.title) if self.fmt == "rss" else item.title
+
+    def limit(self) -> int:
+        return settings.DATELINE["FEED_ITEMS"]
+
+
+class PostFeed(DatelineFeed):
+    """A listing of posts; subclasses name the listing."""
+
+    listing = "latest"
+
+    def posts(self, obj):
+        return Post.objects.published()
+
+    def items(self, obj):
+        return self.posts(obj).for_listing()[: self.limit()]
+
+    def item_guid(self, item):
+        return item.guid()
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return max(item.updated_at, item.published_at)
+
+    def item_author_name(self, item):
+        return item.author.get_full_name() or item.author.get_username()
+
+    def item_categories(self, item):
+        return [item.section.name, *(tag.name for tag in item.tags.all())]
+
+    def item_enclosures(self, item):
+        image = item.lead_image_default
+        if not image:
+            return []
+        return [
+            Enclosure(absolute_uri(self.request, image["url"]), str(image["bytes"]), image["type"])
+        ]
+
+    @staticmethod
+    def category_terms(post):
+        """(term, label) pairs for Atom: slugs are stable, names are for people."""
+        return [
+            (post.section.slug, post.section.name),
+            *((tag.slug, tag.name) for tag in post.tags.all()),
+        ]
+
+    def item_extra_kwargs(self, item):
+        link = absolute_uri(self.request, item.get_absolute_url())
+        image = item.lead_image_default
+        content = item.body_html
+        extra = {"category_terms": self.category_terms(item)}
+        if image:
+            extra["image"] = {
+                **image,
+                "url": absolute_uri(self.request, image["url"]),
+                "alt": item.lead_image_alt,
+            }
+            figure = (
+                f'<figure><img src="{escape(image["url"])}" alt="{escape(item.lead_image_alt)}"'
+                f' width="{image["width"]}" height="{image["height"]}">'
+            )
+            if item.lead_image_caption:
+                figure += f"<figcaption>{escape(item.lead_image_caption)}</figcaption>"
+            content = figure + "</figure>" + content
+        extra["content_html"] = absolutize_urls(content, link)
+        return extra
+
+
+class LatestPostsFeed(PostFeed):
+    def title(self):
+        return site_name()
+
+    def description(self):
+        return settings.DATELINE["SITE_DESCRIPTION"]
+
+    def link(self):
+        return reverse("blog:home")
+
+    @staticmethod
+    def validator(request, **kwargs):
+        return newest_change(Post.objects.published())
+
+
+class SectionFeed(PostFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Section, slug=slug)
+
+    def posts(self, obj):
+        return super().posts(obj).in_section(obj)
+
+    def title(self, obj):
+        return f"{obj.name} — {site_name()}"
+
+    def description(self, obj):
+        return obj.description or f"The latest from the {obj.name} desk of {site_name()}."
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    @staticmethod
+    def validator(request, slug, **kwargs):
+        return newest_change(Post.objects.published().filter(section__slug=slug))
+
+
+class TagFeed(PostFeed):
+    """One tag or an intersection (`/tag/iran+russia/feed/`)."""
+
+    def get_object(self, request, slugs):
+        tags = sorted(Tag.objects.filter(slug__in=slugs), key=lambda t: t.slug)
+        if len(tags) != len(set(slugs)):
+            raise Tag.DoesNotExist
+        return tags
+
+    def posts(self, obj):
+        return super().posts(obj).tagged(*obj)
+
+    def title(self, obj):
+        return f"{' + '.join(tag.name for tag in obj)} — {site_name()}"
+
+    def description(self, obj):
+        if len(obj) == 1 and obj[0].description:
+            return obj[0].description
+        return f"Everything {site_name()} publishes on {' + '.join(t.name for t in obj)}."
+
+    def link(self, obj):
+        return reverse("blog:tag", kwargs={"slugs": [tag.slug for tag in obj]})
+
+    @staticmethod
+    def validator(request, slugs, **kwargs):
+        return newest_change(Post.objects.published().tagged(*slugs))
+
+
+class StoryFeed(PostFeed):
+    """One developing story: its updates, newest first, then the article."""
+
+    def get_object(self, request, slug, **kwargs):
+        return get_object_or_404(Post.objects.published().for_listing(), slug=slug)
+
+    def items(self, obj):
+        updates = list(StoryUpdate.objects.published().filter(post=obj)[: self.limit() - 1])
+        for update in updates:
+            update.story = obj
+        return [*updates, obj]
+
+    def title(self, obj):
+        return f"Updates: {obj.title} — {site_name()}"
+
+    def description(self, obj):
+        return obj.summary
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def _is_update(self, item):
+        return isinstance(item, StoryUpdate)
+
+    def item_title(self, item):
+        if not self._is_update(item):
+            return super().item_title(item)
+        title = f"Update, {item.published_at:%d %b %Y %H:%M %Z}: {item.story.title}"
+        return escape(title) if self.fmt == "rss" else title
+
+    def item_description(self, item):
+        if not self._is_update(item):
+            return super().item_description(item)
+        return escape(item.summary) if self.fmt == "rss" else item.summary
+
+    def item_link(self, item):
+        return item.get_absolute_url()
+
+    def item_updateddate(self, item):
+        if self._is_update(item):
+            return max(item.updated_at, item.published_at)
+        return super().item_updateddate(item)
+
+    def item_author_name(self, item):
+        return super().item_author_name(item.story if self._is_update(item) else item)
+
+    def item_categories(self, item):
+        return super().item_categories(item.story if self._is_update(item) else item)
+
+    def item_enclosures(self, item):
+        return [] if self._is_update(item) else super().item_enclosures(item)
+
+    def item_extra_kwargs(self, item):
+        if not self._is_update(item):
+            return super().item_extra_kwargs(item)
+        story = item.story
+        return {
+            "category_terms": self.category_terms(story),
+            "content_html": absolutize_urls(
+                item.body_html, absolute_uri(self.request, item.get_absolute_url())
+            ),
+        }
+
+    @staticmethod
+    def validator(request, slug, **kwargs):
+        return newest_change(
+            Post.objects.published().filter(slug=slug),
+            StoryUpdate.objects.published().filter(post__slug=slug),
+        )

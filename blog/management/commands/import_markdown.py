@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from blog.importing import ImportProblem, import_markdown_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Import Markdown files with YAML front matter (title, slug, section, tags, "
+        "published, summary, status, updates) as posts. Sections and tags are created "
+        "when missing; importing a file again updates the post with the same slug."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", type=Path)
+        parser.add_argument("--author", help="Username for the byline (default: the desk).")
+
+    def handle(self, *args, files, author=None, **options):
+        user = None
+        if author:
+            user = get_user_model().objects.filter(username=author).first()
+            if user is None:
+                raise CommandError(f"No user called {author!r}.")
+        failures = 0
+        for path in files:
+            try:
+                result = import_markdown_file(path, author=user)
+            except ImportProblem as problem:
+                failures += 1
+                self.stderr.write(f"{path}: {problem}")
+                continue
+            verb = "created" if result.created else "updated"
+            self.stdout.write(f"{path}: {verb} {result.post.get_absolute_url()}")
+        if failures:
+            raise CommandError(f"{failures} of {len(files)} file(s) could not be imported.")

@@ -1,0 +1,162 @@
+"""The rendering pipeline: Markdown text in, sanitised HTML and its outline out.
+
+One pure function, `render_markdown`, runs once when a post or story update is
+saved (never per request). Python-Markdown turns the text into HTML; bleach
+then keeps only an explicit allowlist of tags, attributes and URL protocols, so
+whatever an author (or an attacker with an author's password) types, the
+stored HTML cannot run script. The sanitiser sits behind `sanitize_html` so it
+can be swapped in one place.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+import bleach
+import markdown
+from bleach.css_sanitizer import CSSSanitizer
+from bleach.html5lib_shim import Filter
+
+WORDS_PER_MINUTE = 230
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd",
+        "del", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4",
+        "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p",
+        "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table",
+        "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)  # fmt: skip
+# Ids only where the Markdown extensions put them (headings, footnotes), so an
+# author cannot clobber the page's own landmarks.
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "id", "class", "rel"],
+    "abbr": ["title"],
+    "code": ["class"],
+    "div": ["class"],
+    "h1": ["id"],
+    "h2": ["id"],
+    "h3": ["id"],
+    "h4": ["id"],
+    "h5": ["id"],
+    "h6": ["id"],
+    "img": ["src", "alt", "title", "width", "height", "loading"],
+    "li": ["id"],
+    "ol": ["start"],
+    "sup": ["id"],
+    "td": ["style", "colspan", "rowspan"],
+    "th": ["style", "colspan", "rowspan", "scope"],
+    "q": ["cite"],
+    "blockquote": ["cite"],
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "tel"})
+# The tables extension aligns columns with style="text-align: …"; nothing else
+# may be styled.
+CSS_SANITIZER = CSSSanitizer(allowed_css_properties=["text-align"])
+
+MARKDOWN_EXTENSIONS = ["extra", "toc", "sane_lists", "smarty"]
+MARKDOWN_CONFIG = {
+    "toc": {
+        "permalink": "#",
+        "permalink_class": "heading-link",
+        "permalink_title": "Link to this section",
+        "toc_depth": "2-3",
+    },
+}
+
+
+class TocEntry(TypedDict):
+    level: int
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    text: str
+    toc: list[TocEntry] = field(default_factory=list)
+    word_count: int = 0
+
+    @property
+    def reading_minutes(self) -> int:
+        return reading_minutes(self.word_count)
+
+
+def reading_minutes(word_count: int) -> int:
+    return max(1, math.ceil(word_count / WORDS_PER_MINUTE))
+
+
+class ImageDefaults(Filter):
+    """Every image gets an alt (empty marks it decorative when the author gave
+    none, which HTML requires) and loads lazily: body images sit below the fold."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in {"StartTag", "EmptyTag"} and token["name"] == "img":
+                token["data"].setdefault((None, "alt"), "")
+                token["data"][(None, "loading")] = "lazy"
+            yield token
+
+
+_CLEANER = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    css_sanitizer=CSS_SANITIZER,
+    strip=False,
+    strip_comments=True,
+    filters=[ImageDefaults],
+)
+
+
+def sanitize_html(fragment: str) -> str:
+    """Keep only allowlisted tags, attributes and URL protocols; escape the rest."""
+    return _CLEANER.clean(fragment)
+
+
+_TAG_RE = re.compile(r"<[^>]*>")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of sanitised HTML: for search, word counts and summaries."""
+    return _SPACE_RE.sub(" ", html.unescape(_TAG_RE.sub(" ", fragment))).strip()
+
+
+def _flatten(tokens: list[dict], into: list[TocEntry]) -> list[TocEntry]:
+    for token in tokens:
+        into.append(
+            {
+                "level": int(token["level"]),
+                "id": token["id"],
+                "title": html.unescape(token["name"]),
+            }
+        )
+        _flatten(token.get("children", []), into)
+    return into
+
+
+def render_markdown(source: str) -> Rendered:
+    """Render Markdown to sanitised HTML with heading ids, an outline and a word count."""
+    md = markdown.Markdown(
+        extensions=MARKDOWN_EXTENSIONS,
+        extension_configs=MARKDOWN_CONFIG,
+        output_format="html",
+    )
+    body = sanitize_html(md.convert(source or ""))
+    text = html_to_text(_PERMALINK_RE.sub("", body))
+    return Rendered(
+        html=body,
+        text=text,
+        toc=_flatten(md.toc_tokens, []),
+        word_count=len(text.split()),
+    )
+
+
+_PERMALINK_RE = re.compile(r'<a class="heading-link"[^>]*>#</a>')

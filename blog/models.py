@@ -1,0 +1,414 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import connection, models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.text import Truncator
+from taggit.managers import TaggableManager
+from taggit.models import TagBase, TaggedItemBase
+
+from blog.images import make_renditions
+from blog.markup import html_to_text, reading_minutes, render_markdown
+
+
+class Section(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order in the site navigation, smallest first."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("blog:section", kwargs={"slug": self.slug})
+
+
+class Tag(TagBase):
+    description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "tag"
+        verbose_name_plural = "tags"
+
+    def get_absolute_url(self):
+        return reverse("blog:tag", kwargs={"slugs": [self.slug]})
+
+
+class TaggedPost(TaggedItemBase):
+    content_object = models.ForeignKey("Post", on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_posts")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_object", "tag"], name="unique_tag_per_post"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.content_object_id} → {self.tag_id}"
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        """The one definition of public: published, and its time has come."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def scheduled(self):
+        return self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+
+    def in_section(self, section):
+        return self.filter(section=section)
+
+    def tagged(self, *tags):
+        """Posts carrying every one of the given tags (objects or slugs)."""
+        qs = self
+        for tag in tags:
+            key = "tags__slug" if isinstance(tag, str) else "tags"
+            qs = qs.filter(**{key: tag})
+        return qs
+
+    def for_listing(self):
+        """The joins every list of posts needs, declared once."""
+        return self.select_related("section", "author").prefetch_related("tags")
+
+    def related_to(self, post, limit=4):
+        """Posts sharing the most tags with `post`, newest first among equals."""
+        tag_ids = [tag.pk for tag in post.tags.all()]
+        return (
+            self.exclude(pk=post.pk)
+            .filter(tags__in=tag_ids)
+            .annotate(shared_tags=Count("tags"))
+            .order_by("-shared_tags", "-published_at")
+            .select_related("section")[:limit]
+        )
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The last part of the address. Changing it later keeps old links "
+        "working: they redirect here.",
+    )
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="posts")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+    )
+    summary = models.TextField(
+        max_length=400,
+        blank=True,
+        help_text="Plain-text standfirst for lists, feeds and search engines. Left "
+        "empty, it is taken from the start of the body.",
+    )
+    body = models.TextField(help_text="Markdown. ## starts a sub-section.")
+    body_html = models.TextField(editable=False, default="")
+    body_text = models.TextField(editable=False, default="")
+    toc = models.JSONField(editable=False, default=list)
+    word_count = models.PositiveIntegerField(editable=False, default=0)
+    lead_image = models.ImageField(
+        upload_to="lead/%Y/%m/",
+        blank=True,
+        width_field="lead_image_width",
+        height_field="lead_image_height",
+    )
+    lead_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_alt = models.CharField(
+        "lead image alt text",
+        max_length=250,
+        blank=True,
+        help_text="What the image shows, for readers who cannot see it.",
+    )
+    lead_image_caption = models.CharField(max_length=300, blank=True)
+    lead_image_renditions = models.JSONField(editable=False, default=list)
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="A time in the future schedules the post: it goes live by itself.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    tags = TaggableManager(through=TaggedPost, blank=True)
+    # Filled on PostgreSQL only (weighted title/summary/body); SQLite searches
+    # an FTS5 table instead (blog/search.py).
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        get_latest_by = "published_at"
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="post_public_idx"),
+            models.Index(
+                fields=["section", "status", "-published_at"], name="post_section_idx"
+            ),
+            models.Index(fields=["-updated_at"], name="post_updated_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lead_image="") | ~Q(lead_image_alt=""),
+                name="lead_image_has_alt",
+                violation_error_message="A lead image needs alt text.",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def save(self, *args, **kwargs):
+        rendered = render_markdown(self.body)
+        self.body_html = rendered.html
+        self.body_text = rendered.text
+        self.toc = rendered.toc
+        self.word_count = rendered.word_count
+        self.summary = self.summary.strip() or Truncator(rendered.text).words(40)
+        loaded = getattr(self, "_loaded", {})
+        if self.lead_image and (
+            not self.lead_image_renditions or loaded.get("lead_image") != self.lead_image.name
+        ):
+            self.lead_image_renditions = make_renditions(self.lead_image)
+        elif not self.lead_image:
+            self.lead_image_renditions = []
+        super().save(*args, **kwargs)
+        old_slug = loaded.get("slug")
+        if old_slug and old_slug != self.slug:
+            OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
+        OldSlug.objects.filter(slug=self.slug).delete()
+        if connection.vendor == "postgresql":
+            Post.objects.filter(pk=self.pk).update(
+                search_vector=SearchVector("title", weight="A", config="english")
+                + SearchVector("summary", weight="B", config="english")
+                + SearchVector("body_text", weight="C", config="english")
+            )
+        self._loaded = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+        self._loaded["lead_image"] = self.lead_image.name
+
+    def get_absolute_url(self):
+        day = timezone.localdate(self.published_at)
+        return reverse(
+            "blog:post",
+            kwargs={
+                "year": day.year,
+                "month": f"{day.month:02d}",
+                "day": f"{day.day:02d}",
+                "slug": self.slug,
+            },
+        )
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        """draft, scheduled or live: what an editor needs to know at a glance."""
+        if self.status == self.Status.DRAFT:
+            return "draft"
+        return "live" if self.is_live else "scheduled"
+
+    def was_live_when_loaded(self) -> bool:
+        loaded = getattr(self, "_loaded", None)
+        return bool(
+            loaded
+            and loaded.get("status") == self.Status.PUBLISHED
+            and loaded.get("published_at") is not None
+            and loaded["published_at"] <= timezone.now()
+        )
+
+    @property
+    def reading_minutes(self) -> int:
+        return reading_minutes(self.word_count)
+
+    @property
+    def was_updated(self) -> bool:
+        """Edited after it went out (a minute's grace for typos). Counting from
+        creation too keeps a backdated import from claiming an update."""
+        since = max(self.published_at, self.created_at)
+        return (self.updated_at - since).total_seconds() > 60
+
+    @cached_property
+    def lead_image_default(self) -> dict | None:
+        """The largest rendition: for feeds, Open Graph and JSON-LD."""
+        return self.lead_image_renditions[-1] if self.lead_image_renditions else None
+
+    @property
+    def lead_image_srcset(self) -> str:
+        return ", ".join(f"{r['url']} {r['width']}w" for r in self.lead_image_renditions)
+
+    def guid(self) -> str:
+        """A feed id that survives slug, date and section changes (RFC 4151 tag URI)."""
+        return tag_uri(f"post:{self.pk}", self.created_at)
+
+
+def tag_uri(specific: str, created) -> str:
+    from blog.metadata import site_domain
+
+    return f"tag:{site_domain()},{created:%Y-%m-%d}:{specific}"
+
+
+class OldSlug(models.Model):
+    """A slug a post used to have: its old links answer 301 to the current one."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="old_slugs")
+    slug = models.SlugField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.slug
+
+
+class StoryUpdateQuerySet(models.QuerySet):
+    def published(self):
+        """Due updates of public posts."""
+        now = timezone.now()
+        return self.filter(
+            published_at__lte=now,
+            post__status=Post.Status.PUBLISHED,
+            post__published_at__lte=now,
+        )
+
+
+class StoryUpdate(models.Model):
+    """A dated addition to a developing story, shown newest first above the body."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="updates")
+    published_at = models.DateTimeField(default=timezone.now)
+    body = models.TextField(help_text="Markdown.")
+    body_html = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StoryUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        get_latest_by = "published_at"
+        indexes = [models.Index(fields=["post", "-published_at"], name="update_post_idx")]
+
+    def __str__(self):
+        return f"Update to {self.post} at {self.published_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.body_html = render_markdown(self.body).html
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{self.post.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def anchor(self) -> str:
+        return f"update-{self.pk}"
+
+    @property
+    def summary(self) -> str:
+        return Truncator(html_to_text(self.body_html)).words(40)
+
+    def guid(self) -> str:
+        return tag_uri(f"update:{self.pk}", self.created_at)
+
+
+class SiteState(models.Model):
+    """One row: when something left a listing or a section or tag changed.
+
+    Every listing's validator (ETag, Last-Modified, cache key) is the newest of
+    its own posts' changes and this time, so removals — which leave no newer
+    row behind — still change it (blog/caching.py).
+    """
+
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def touch(cls):
+        cls.objects.update_or_create(pk=1, defaults={"changed_at": timezone.now()})
+
+    """One row: when something left a listing or a section or tag changed.
+
+    Every listing's validator (ETag, Last-Modified, cache key) is the newest of
+    its own posts' changes and this time, so removals — which leave no newer
+    row behind — still change it (blog/caching.py).
+    """
+
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def touch(cls):
+        cls.objects.update_or_create(pk=1, defaults={"changed_at": timezone.now()})
+
+
+FTS_TABLE = "blog_post_fts"
+
+
+class FullTextField(models.TextField):
+    """A column that answers `__fts_match` (SQLite FTS5 MATCH)."""
+
+
+@FullTextField.register_lookup
+class Match(models.Lookup):
+    lookup_name = "fts_match"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class PostSearchIndex(models.Model):
+    """SQLite's FTS5 table over title, summary and body text (rowid = post id).
+
+    Unmanaged: blog.search.ensure_sqlite_index creates it, with the triggers
+    that keep it in step with blog_post; the model only lets the ORM join it.
+    """
+
+    post = models.OneToOneField(
+        Post,
+        primary_key=True,
+        db_column="rowid",
+        on_delete=models.DO_NOTHING,
+        related_name="search_index",
+    )
+    # FTS5's hidden column named after the table: `<table> MATCH 'query'`.
+    document = FullTextField(db_column=FTS_TABLE)
+    rank = models.FloatField()
+
+    class Meta:
+        managed = False
+        db_table = FTS_TABLE
+
+    def __str__(self):
+        return f"search index of post {self.pk}"

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from blog import views
+from blog.caching import public_cache
+from blog.sitemaps import SITEMAPS
+
+admin.site.site_header = "Dateline newsroom"
+admin.site.site_title = "Dateline newsroom"
+admin.site.index_title = "Write and publish"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path(
+        "sitemap.xml",
+        public_cache()(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
+    path("", include("blog.urls")),
+]
+
+if settings.DATELINE["SERVE_MEDIA"]:
+    # Uploaded images, served by Django when no object store or web server
+    # does it (a single-machine newsroom); see README, Deploying.
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )

@@ -1,0 +1,51 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+SHARED = Path(os.environ.get("DATELINE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SHARED_ARTICLE = SHARED / "content" / "iran-russia-latest-news.md"
+
+# In CI a skipped check is a missing check: DATELINE_STRICT=1 (set by .ci/run)
+# turns "tool not installed" skips into failures.
+STRICT = os.environ.get("DATELINE_STRICT") == "1"
+
+
+def require_tool(available: bool, reason: str):
+    if available:
+        return
+    if STRICT:
+        pytest.fail(f"{reason} (DATELINE_STRICT=1: CI must install it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    """Each test starts with an empty cache and its own media folder."""
+    cache.clear()
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def shared_article() -> str:
+    if not SHARED_ARTICLE.exists():
+        pytest.skip(f"{SHARED_ARTICLE} is absent (the shared folder is not beside the project)")
+    return SHARED_ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def staff_client(client):
+    from tests.factories import make_staff
+
+    user = make_staff()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def which(name: str) -> str | None:
+    return shutil.which(name)

@@ -1,0 +1,202 @@
+"""blog/models.py: what is public, how posts render and keep their addresses."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from blog.models import OldSlug, Post, SiteState, StoryUpdate
+from tests.factories import make_post, make_section, make_tag, make_update
+
+pytestmark = pytest.mark.django_db
+
+
+def test_published_includes_only_live_posts():
+    """published() is status published and published_at <= now; nothing else."""
+    live = make_post()
+    make_post(status=Post.Status.DRAFT)
+    make_post(age=-timedelta(hours=1))  # scheduled
+    make_post(status=Post.Status.DRAFT, age=-timedelta(hours=1))
+    assert list(Post.objects.published()) == [live]
+
+
+def test_scheduled_post_becomes_public_when_due():
+    """A future published_at goes live by itself: no job, just time passing."""
+    post = make_post(age=-timedelta(seconds=2))
+    assert not Post.objects.published().filter(pk=post.pk).exists()
+    Post.objects.filter(pk=post.pk).update(published_at=timezone.now() - timedelta(seconds=1))
+    assert Post.objects.published().filter(pk=post.pk).exists()
+
+
+def test_state_names_draft_scheduled_and_live():
+    """state tells editors draft, scheduled or live."""
+    assert make_post(status=Post.Status.DRAFT).state == "draft"
+    assert make_post(age=-timedelta(days=1)).state == "scheduled"
+    assert make_post().state == "live"
+
+
+def test_in_section_and_tagged_chain():
+    """in_section() and tagged() chain; tagged() wants every tag given."""
+    world, economy = make_section("World"), make_section("Economy")
+    iran, russia = make_tag("Iran"), make_tag("Russia")
+    both = make_post(section=world, tags=[iran, russia])
+    make_post(section=world, tags=[iran])
+    make_post(section=economy, tags=[iran, russia])
+    assert list(Post.objects.published().in_section(world).tagged(iran, russia)) == [both]
+    assert Post.objects.published().tagged("iran", "russia").count() == 2
+
+
+def test_ordering_is_newest_first():
+    """Posts come newest first."""
+    old = make_post(age=timedelta(days=2))
+    new = make_post(age=timedelta(hours=1))
+    assert list(Post.objects.published()) == [new, old]
+
+
+def test_save_renders_markdown_toc_and_word_count():
+    """Saving renders the body once into HTML, outline and counts."""
+    post = make_post(body="Intro words here.\n\n## Part one\n\nText.\n\n## Part two\n\nMore.")
+    assert '<h2 id="part-one">' in post.body_html
+    assert [entry["id"] for entry in post.toc] == ["part-one", "part-two"]
+    assert post.word_count == 9
+    assert post.reading_minutes == 1
+
+
+def test_empty_summary_is_taken_from_the_body():
+    """Without a summary the standfirst is the start of the body, as plain text."""
+    post = make_post(summary="", body="**Bold** start of the story. " + "word " * 100)
+    assert post.summary.startswith("Bold start of the story.")
+    assert post.summary.endswith("…")
+
+
+def test_slug_is_unique_in_the_database():
+    """Two posts cannot share a slug: a database constraint, not just a form rule."""
+    make_post(slug="same")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_post(slug="same")
+
+
+def test_lead_image_needs_alt_text():
+    """A lead image without alt text is refused by a database constraint."""
+    post = make_post()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Post.objects.filter(pk=post.pk).update(lead_image="lead/x.jpg", lead_image_alt="")
+
+
+def test_section_with_posts_cannot_be_deleted():
+    """Deleting a section that has posts is refused (PROTECT)."""
+    from django.db.models import ProtectedError
+
+    post = make_post()
+    with pytest.raises(ProtectedError):
+        post.section.delete()
+
+
+def test_url_uses_the_publication_date():
+    """The article URL is /yyyy/mm/dd/slug/ from published_at."""
+    post = make_post(slug="hello", published_at=datetime(2026, 3, 4, 10, tzinfo=UTC))
+    assert post.get_absolute_url() == "/2026/03/04/hello/"
+
+
+def test_changing_the_slug_remembers_the_old_one():
+    """A renamed post keeps its old slug as a redirect; renaming back clears it."""
+    post = make_post(slug="first")
+    post = Post.objects.get(pk=post.pk)
+    post.slug = "second"
+    post.save()
+    assert list(OldSlug.objects.values_list("slug", flat=True)) == ["first"]
+    post.slug = "first"
+    post.save()
+    assert list(OldSlug.objects.values_list("slug", flat=True)) == ["second"]
+
+
+def test_guid_survives_slug_date_and_section_changes():
+    """The feed id depends on the post's id and creation date only."""
+    post = make_post()
+    guid = post.guid()
+    post.slug = "another"
+    post.published_at -= timedelta(days=3)
+    post.section = make_section()
+    post.save()
+    assert post.guid() == guid
+    assert guid.startswith("tag:localhost,") and guid.endswith(f":post:{post.pk}")
+
+
+def test_related_posts_rank_by_shared_tags_in_one_query(django_assert_num_queries):
+    """Related posts share tags, most shared first, computed in one query."""
+    a, b, c = make_tag("A"), make_tag("B"), make_tag("C")
+    post = make_post(tags=[a, b, c])
+    one = make_post(tags=[a], age=timedelta(minutes=1))
+    three = make_post(tags=[a, b, c], age=timedelta(days=3))
+    make_post(tags=[])
+    post = Post.objects.for_listing().get(pk=post.pk)
+    with django_assert_num_queries(1):
+        related = list(Post.objects.published().related_to(post))
+    assert related == [three, one]
+
+
+def test_story_updates_published_only_when_due_and_post_public():
+    """Story updates show when due and their post is public."""
+    post = make_post()
+    due = make_update(post)
+    make_update(post, age=-timedelta(hours=1))
+    draft = make_post(status=Post.Status.DRAFT)
+    make_update(draft)
+    assert list(StoryUpdate.objects.published()) == [due]
+
+
+def test_story_update_moves_its_posts_updated_time():
+    """Adding an update makes the story itself newer (feeds and caches notice)."""
+    post = make_post()
+    before = Post.objects.get(pk=post.pk).updated_at
+    make_update(post)
+    assert Post.objects.get(pk=post.pk).updated_at > before
+
+
+def test_was_updated_ignores_backdated_imports():
+    """A post created after its publication time has not been 'updated'."""
+    post = make_post(age=timedelta(days=30))
+    assert not post.was_updated
+    Post.objects.filter(pk=post.pk).update(updated_at=timezone.now() + timedelta(hours=1))
+    assert Post.objects.get(pk=post.pk).was_updated
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["unpublish", "delete", "move_section", "untag", "rename_tag", "rename_section"],
+)
+def test_removals_and_renames_touch_site_state(change):
+    """What leaves no newer row behind moves SiteState.changed_at."""
+    tag = make_tag("Iran")
+    post = make_post(tags=[tag])
+    post = Post.objects.get(pk=post.pk)
+    SiteState.objects.filter(pk=1).update(changed_at=timezone.now() - timedelta(days=1))
+    before = SiteState.objects.get(pk=1).changed_at
+    if change == "unpublish":
+        post.status = Post.Status.DRAFT
+        post.save()
+    elif change == "delete":
+        post.delete()
+    elif change == "move_section":
+        post.section = make_section()
+        post.save()
+    elif change == "untag":
+        post.tags.remove(tag)
+    elif change == "rename_tag":
+        tag.name = "Persia"
+        tag.save()
+    elif change == "rename_section":
+        post.section.name = "Elsewhere"
+        post.section.save()
+    assert SiteState.objects.get(pk=1).changed_at > before
+
+
+def test_editing_a_live_post_does_not_touch_site_state():
+    """An ordinary edit moves only the post's own updated_at."""
+    post = Post.objects.get(pk=make_post().pk)
+    SiteState.objects.filter(pk=1).update(changed_at=timezone.now() - timedelta(days=1))
+    before = SiteState.objects.get(pk=1).changed_at
+    post.title = "Edited"
+    post.save()
+    assert SiteState.objects.get(pk=1).changed_at == before
