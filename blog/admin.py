@@ -3,8 +3,12 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from taggit.models import Tag as TaggitTag
 
 from blog.models import Post, Section, StoryUpdate, Tag
+
+# taggit's own tag model is unused (we tag through blog.Tag); hide its admin.
+admin.site.unregister(TaggitTag)
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -34,14 +38,27 @@ class StoryUpdateInline(admin.StackedInline):
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["title", "section", "state_label", "published_at", "tag_list", "author"]
+    list_display = [
+        "title",
+        "section",
+        "state_label",
+        "published_at",
+        "tag_list",
+        "author",
+    ]
     list_filter = [StateFilter, "section", "tags", "author"]
     list_select_related = ["section", "author"]
     search_fields = ["title", "summary", "body", "slug"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["section"]
-    readonly_fields = ["state_label", "updated_at", "created_at", "reading_time", "preview"]
+    readonly_fields = [
+        "state_label",
+        "updated_at",
+        "created_at",
+        "reading_time",
+        "preview",
+    ]
     inlines = [StoryUpdateInline]
     actions = ["publish_now", "unpublish"]
     save_on_top = True
@@ -72,7 +89,10 @@ class PostAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("tags")
 
     def get_changeform_initial_data(self, request):
-        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+        return {
+            "author": request.user.pk,
+            **super().get_changeform_initial_data(request),
+        }
 
     @admin.display(description="state", ordering="status")
     def state_label(self, post):
@@ -92,7 +112,9 @@ class PostAdmin(admin.ModelAdmin):
     def preview(self, post):
         if not post.body_html:
             return "Save to see the rendered article."
-        toc = format_html_join("", "<li>{}</li>", ((entry["title"],) for entry in post.toc))
+        toc = format_html_join(
+            "", "<li>{}</li>", ((entry["title"],) for entry in post.toc)
+        )
         # body_html is sanitised by blog.markup on save: safe to show as HTML.
         return format_html(
             '<div class="dateline-preview"><p>Sub-sections:</p><ul>{}</ul>{}</div>',
@@ -104,7 +126,9 @@ class PostAdmin(admin.ModelAdmin):
     def publish_now(self, request, queryset):
         now = timezone.now()
         count = 0
-        for post in queryset.exclude(status=Post.Status.PUBLISHED, published_at__lte=now):
+        for post in queryset.exclude(
+            status=Post.Status.PUBLISHED, published_at__lte=now
+        ):
             post.status = Post.Status.PUBLISHED
             post.published_at = now
             post.save()
@@ -118,7 +142,9 @@ class PostAdmin(admin.ModelAdmin):
             post.status = Post.Status.DRAFT
             post.save()
             count += 1
-        self.message_user(request, f"Moved {count} post(s) back to draft.", messages.SUCCESS)
+        self.message_user(
+            request, f"Moved {count} post(s) back to draft.", messages.SUCCESS
+        )
 
 
 class CountedAdmin(admin.ModelAdmin):
@@ -127,7 +153,11 @@ class CountedAdmin(admin.ModelAdmin):
     count_relation = ""
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(post_count=Count(self.count_relation))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(post_count=Count(self.count_relation))
+        )
 
     @admin.display(description="posts", ordering="post_count")
     def post_count(self, obj):
@@ -137,6 +167,7 @@ class CountedAdmin(admin.ModelAdmin):
 @admin.register(Section)
 class SectionAdmin(CountedAdmin):
     count_relation = "posts"
+    ordering = ["position", "name"]
     list_display = ["name", "slug", "position", "post_count"]
     list_editable = ["position"]
     search_fields = ["name", "slug"]
@@ -146,6 +177,7 @@ class SectionAdmin(CountedAdmin):
 @admin.register(Tag)
 class TagAdmin(CountedAdmin):
     count_relation = "tagged_posts"
+    ordering = ["name"]
     list_display = ["name", "slug", "post_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

@@ -22,7 +22,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery
+from django.db.models import Subquery
 from django.db.models.functions import Greatest
 from django.utils.cache import (
     add_never_cache_headers,
@@ -53,8 +53,10 @@ def newest_change(posts, updates=None) -> datetime:
         annotations["newest_update"] = Subquery(
             updates.order_by("-published_at").values("published_at")[:1]
         )
-    row = SiteState.objects.filter(pk=1).annotate(**annotations).values(
-        "changed_at", *annotations
+    row = (
+        SiteState.objects.filter(pk=1)
+        .annotate(**annotations)
+        .values("changed_at", *annotations)
     )
     values = [v for v in (row[0].values() if row else ()) if v is not None]
     if not row:  # the row is made by migrate; a bare flush can lose it
@@ -100,9 +102,12 @@ def public_cache(validator=site_changed):
                 request, etag=etag, last_modified=int(changed.timestamp())
             )
             if response is None:
-                key = "page:" + hashlib.blake2b(
-                    f"{etag}|{request.get_full_path()}".encode(), digest_size=16
-                ).hexdigest()
+                key = (
+                    "page:"
+                    + hashlib.blake2b(
+                        f"{etag}|{request.get_full_path()}".encode(), digest_size=16
+                    ).hexdigest()
+                )
                 response = cache.get(key)
                 if response is None:
                     response = view(request, *args, **kwargs)

@@ -64,7 +64,9 @@ class DatelineRssFeed(HubMixin, Rss201rev2Feed):
     def add_root_elements(self, handler):
         super().add_root_elements(handler)
         if self.hub_url():
-            handler.addQuickElement("atom:link", None, {"rel": "hub", "href": self.hub_url()})
+            handler.addQuickElement(
+                "atom:link", None, {"rel": "hub", "href": self.hub_url()}
+            )
         handler.startElement("image", {})
         handler.addQuickElement("url", self.feed["logo"])
         handler.addQuickElement("title", self.feed["title"])
@@ -92,7 +94,9 @@ class DatelineRssFeed(HubMixin, Rss201rev2Feed):
                 },
             )
             if image.get("alt"):
-                handler.addQuickElement("media:description", image["alt"], {"type": "plain"})
+                handler.addQuickElement(
+                    "media:description", image["alt"], {"type": "plain"}
+                )
             handler.endElement("media:content")
 
 
@@ -261,7 +265,11 @@ class PostFeed(DatelineFeed):
         if not image:
             return []
         return [
-            Enclosure(absolute_uri(self.request, image["url"]), str(image["bytes"]), image["type"])
+            Enclosure(
+                absolute_uri(self.request, image["url"]),
+                str(image["bytes"]),
+                image["type"],
+            )
         ]
 
     @staticmethod
@@ -320,7 +328,9 @@ class SectionFeed(PostFeed):
         return f"{obj.name} — {site_name()}"
 
     def description(self, obj):
-        return obj.description or f"The latest from the {obj.name} desk of {site_name()}."
+        return (
+            obj.description or f"The latest from the {obj.name} desk of {site_name()}."
+        )
 
     def link(self, obj):
         return obj.get_absolute_url()
@@ -348,7 +358,9 @@ class TagFeed(PostFeed):
     def description(self, obj):
         if len(obj) == 1 and obj[0].description:
             return obj[0].description
-        return f"Everything {site_name()} publishes on {' + '.join(t.name for t in obj)}."
+        return (
+            f"Everything {site_name()} publishes on {' + '.join(t.name for t in obj)}."
+        )
 
     def link(self, obj):
         return reverse("blog:tag", kwargs={"slugs": [tag.slug for tag in obj]})
@@ -365,7 +377,9 @@ class StoryFeed(PostFeed):
         return get_object_or_404(Post.objects.published().for_listing(), slug=slug)
 
     def items(self, obj):
-        updates = list(StoryUpdate.objects.published().filter(post=obj)[: self.limit() - 1])
+        updates = list(
+            StoryUpdate.objects.published().filter(post=obj)[: self.limit() - 1]
+        )
         for update in updates:
             update.story = obj
         return [*updates, obj]

@@ -42,12 +42,18 @@ def make_renditions(field) -> list[Rendition]:
         height = round(image.height * width / image.width)
         resized = image.resize((width, height), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
-        resized.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        resized.save(
+            buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True
+        )
         # The content hash in the name lets browsers and CDNs keep a rendition
         # forever: a new image gets a new address.
         digest = hashlib.blake2b(buffer.getvalue(), digest_size=5).hexdigest()
         name = f"{stem.replace('lead/', 'renditions/', 1)}-{width}w-{digest}.jpg"
-        saved = name if storage.exists(name) else storage.save(name, ContentFile(buffer.getvalue()))
+        saved = (
+            name
+            if storage.exists(name)
+            else storage.save(name, ContentFile(buffer.getvalue()))
+        )
         renditions.append(
             {
                 "url": storage.url(saved),

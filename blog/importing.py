@@ -90,14 +90,18 @@ def section_named(name: str) -> Section:
     section = Section.objects.filter(name__iexact=name).first()
     if section is None:
         position = Section.objects.count()
-        section = Section.objects.create(name=name, slug=slugify(name), position=position)
+        section = Section.objects.create(
+            name=name, slug=slugify(name), position=position
+        )
     return section
 
 
 def tags_named(names: list[str]) -> list[Tag]:
     tags = []
     for name in names:
-        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(
+            name=name
+        )
         tags.append(tag)
     return tags
 

@@ -40,7 +40,9 @@ class PublicRequest:
         return self._site.scheme == "https"
 
     def build_absolute_uri(self, location=None):
-        return urljoin(settings.SITE_URL + "/", location or self._request.get_full_path())
+        return urljoin(
+            settings.SITE_URL + "/", location or self._request.get_full_path()
+        )
 
 
 def public_request(request):
@@ -122,7 +124,10 @@ def publisher_ld(request) -> dict:
         "@type": "Organization",
         "name": site_name(),
         "url": absolute_uri(request, "/"),
-        "logo": {"@type": "ImageObject", "url": absolute_uri(request, static("img/logo.png"))},
+        "logo": {
+            "@type": "ImageObject",
+            "url": absolute_uri(request, static("img/logo.png")),
+        },
     }
 
 
@@ -196,5 +201,7 @@ def listing_page(
         **extra,
     )
     if crumbs:
-        page.json_ld.append(breadcrumbs_ld(request, [("Home", reverse("blog:home")), *crumbs]))
+        page.json_ld.append(
+            breadcrumbs_ld(request, [("Home", reverse("blog:home")), *crumbs])
+        )
     return page

@@ -66,10 +66,14 @@ class TaggedPost(TaggedItemBase):
 class PostQuerySet(models.QuerySet):
     def published(self):
         """The one definition of public: published, and its time has come."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        return self.filter(
+            status=Post.Status.PUBLISHED, published_at__lte=timezone.now()
+        )
 
     def scheduled(self):
-        return self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+        return self.filter(
+            status=Post.Status.PUBLISHED, published_at__gt=timezone.now()
+        )
 
     def in_section(self, section):
         return self.filter(section=section)
@@ -131,8 +135,12 @@ class Post(models.Model):
         width_field="lead_image_width",
         height_field="lead_image_height",
     )
-    lead_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    lead_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lead_image_width = models.PositiveIntegerField(
+        null=True, blank=True, editable=False
+    )
+    lead_image_height = models.PositiveIntegerField(
+        null=True, blank=True, editable=False
+    )
     lead_image_alt = models.CharField(
         "lead image alt text",
         max_length=250,
@@ -176,12 +184,6 @@ class Post(models.Model):
     def __str__(self):
         return self.title
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded = dict(zip(field_names, values, strict=True))
-        return instance
-
     def save(self, *args, **kwargs):
         rendered = render_markdown(self.body)
         self.body_html = rendered.html
@@ -191,7 +193,8 @@ class Post(models.Model):
         self.summary = self.summary.strip() or Truncator(rendered.text).words(40)
         loaded = getattr(self, "_loaded", {})
         if self.lead_image and (
-            not self.lead_image_renditions or loaded.get("lead_image") != self.lead_image.name
+            not self.lead_image_renditions
+            or loaded.get("lead_image") != self.lead_image.name
         ):
             self.lead_image_renditions = make_renditions(self.lead_image)
         elif not self.lead_image:
@@ -207,7 +210,9 @@ class Post(models.Model):
                 + SearchVector("summary", weight="B", config="english")
                 + SearchVector("body_text", weight="C", config="english")
             )
-        self._loaded = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+        self._loaded = {
+            f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields
+        }
         self._loaded["lead_image"] = self.lead_image.name
 
     def get_absolute_url(self):
@@ -222,9 +227,17 @@ class Post(models.Model):
             },
         )
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = dict(zip(field_names, values, strict=True))
+        return instance
+
     @property
     def is_live(self) -> bool:
-        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+        return (
+            self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+        )
 
     @property
     def state(self) -> str:
@@ -260,7 +273,9 @@ class Post(models.Model):
 
     @property
     def lead_image_srcset(self) -> str:
-        return ", ".join(f"{r['url']} {r['width']}w" for r in self.lead_image_renditions)
+        return ", ".join(
+            f"{r['url']} {r['width']}w" for r in self.lead_image_renditions
+        )
 
     def guid(self) -> str:
         """A feed id that survives slug, date and section changes (RFC 4151 tag URI)."""
@@ -313,7 +328,9 @@ class StoryUpdate(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         get_latest_by = "published_at"
-        indexes = [models.Index(fields=["post", "-published_at"], name="update_post_idx")]
+        indexes = [
+            models.Index(fields=["post", "-published_at"], name="update_post_idx")
+        ]
 
     def __str__(self):
         return f"Update to {self.post} at {self.published_at:%Y-%m-%d %H:%M}"
@@ -338,22 +355,6 @@ class StoryUpdate(models.Model):
 
 
 class SiteState(models.Model):
-    """One row: when something left a listing or a section or tag changed.
-
-    Every listing's validator (ETag, Last-Modified, cache key) is the newest of
-    its own posts' changes and this time, so removals — which leave no newer
-    row behind — still change it (blog/caching.py).
-    """
-
-    changed_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self):
-        return f"site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
-
-    @classmethod
-    def touch(cls):
-        cls.objects.update_or_create(pk=1, defaults={"changed_at": timezone.now()})
-
     """One row: when something left a listing or a section or tag changed.
 
     Every listing's validator (ETag, Last-Modified, cache key) is the newest of

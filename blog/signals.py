@@ -12,15 +12,20 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from blog import services
 from blog.models import Post, Section, SiteState, StoryUpdate, Tag, TaggedPost
 
 
 @receiver(post_save, sender=Post)
 def post_saved(sender, instance, created, raw=False, **kwargs):
-    if raw or created:
+    if raw:
         return
-    if instance.was_live_when_loaded() and (
-        not instance.is_live or instance._loaded.get("section_id") != instance.section_id
+    was_live = instance.was_live_when_loaded()
+    if instance.is_live or was_live:
+        services.announce_on_commit(instance.pk)
+    if was_live and (
+        not instance.is_live
+        or instance._loaded.get("section_id") != instance.section_id
     ):
         SiteState.touch()
 
@@ -48,6 +53,7 @@ def tags_changed(sender, action, pk_set=None, **kwargs):
 def story_updated(sender, instance, raw=False, **kwargs):
     if not raw:
         Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())
+        services.announce_on_commit(instance.post_id)
 
 
 def prepare_database(sender, using, **kwargs):

@@ -24,9 +24,11 @@ class PostSitemap(PublicSitemap):
     changefreq = "daily"
 
     def items(self):
-        return Post.objects.published().only(
-            "slug", "published_at", "updated_at"
-        ).order_by("-published_at")
+        return (
+            Post.objects.published()
+            .only("slug", "published_at", "updated_at")
+            .order_by("-published_at")
+        )
 
     def lastmod(self, post):
         return max(post.updated_at, post.published_at)

@@ -7,9 +7,10 @@ from django.db.models.functions import RowNumber, TruncMonth
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
+from django.views.static import serve
 
 from blog.metadata import (
     absolute_uri,
@@ -73,7 +74,10 @@ class HomeView(PublishedPostMixin, ListView):
             .select_related("section")
             .order_by("section__position", "section__name", "position_in_section")
         )
-        return [(section, list(posts)) for section, posts in groupby(latest, lambda p: p.section)]
+        return [
+            (section, list(posts))
+            for section, posts in groupby(latest, lambda p: p.section)
+        ]
 
 
 class SectionView(PublishedPostMixin, ListView):
@@ -152,7 +156,8 @@ class PostDetailView(DetailView):
         posts = self.get_queryset()
         slug = kwargs["slug"]
         self.object = (
-            posts.filter(slug=slug).first() or posts.filter(old_slugs__slug=slug).first()
+            posts.filter(slug=slug).first()
+            or posts.filter(old_slugs__slug=slug).first()
         )
         if self.object is None:
             raise Http404("No such article.")
@@ -170,15 +175,21 @@ class PostDetailView(DetailView):
         context["show_toc"] = sum(1 for entry in post.toc if entry["level"] == 2) >= 2
         siblings = Post.objects.published().in_section(post.section_id)
         context["previous_post"] = (
-            siblings.filter(published_at__lt=post.published_at).order_by("-published_at").first()
+            siblings.filter(published_at__lt=post.published_at)
+            .order_by("-published_at")
+            .first()
         )
         context["next_post"] = (
-            siblings.filter(published_at__gt=post.published_at).order_by("published_at").first()
+            siblings.filter(published_at__gt=post.published_at)
+            .order_by("published_at")
+            .first()
         )
         context["related_posts"] = Post.objects.published().related_to(post)
         meta = context["meta"] = article_page(self.request, post)
         meta.feeds = (
-            feed_links(self.request, "post", f"Updates to “{post.title}”", **self.kwargs)
+            feed_links(
+                self.request, "post", f"Updates to “{post.title}”", **self.kwargs
+            )
             + feed_links(
                 self.request, "section", post.section.name, slug=post.section.slug
             )
@@ -217,7 +228,9 @@ class ArchiveView(PublishedPostMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["years"] = [
             (year, list(months))
-            for year, months in groupby(context["object_list"], lambda m: m["month"].year)
+            for year, months in groupby(
+                context["object_list"], lambda m: m["month"].year
+            )
         ]
         context["meta"] = self.listing_meta(
             context, "Archive", "Every month of Dateline, with its number of articles."
@@ -227,6 +240,7 @@ class ArchiveView(PublishedPostMixin, ListView):
 
 class YearView(PublishedPostMixin, YearArchiveView):
     make_object_list = True
+    allow_empty = False
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -235,13 +249,17 @@ class YearView(PublishedPostMixin, YearArchiveView):
             context,
             f"{year}",
             f"Everything Dateline published in {year}.",
-            crumbs=[("Archive", reverse("blog:archive")), (f"{year}", self.request.path)],
+            crumbs=[
+                ("Archive", reverse("blog:archive")),
+                (f"{year}", self.request.path),
+            ],
         )
         return context
 
 
 class MonthView(PublishedPostMixin, MonthArchiveView):
     month_format = "%m"
+    allow_empty = False
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -296,7 +314,20 @@ def robots_txt(request):
         "Disallow: /search/",
         f"Sitemap: {absolute_uri(request, reverse('sitemap'))}",
     ]
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    return HttpResponse(
+        "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8"
+    )
+
+
+@require_safe
+def media(request, path):
+    """Uploaded images, when no object store or web server serves them.
+    Rendition names carry a content hash, so they may be cached for a year."""
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    patch_cache_control(
+        response, public=True, max_age=60 * 60 * 24 * 365, immutable=True
+    )
+    return response
 
 
 @require_safe
@@ -306,8 +337,10 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
-        response = JsonResponse({"status": "unavailable", "database": str(error)}, status=503)
+    except Exception as error:
+        response = JsonResponse(
+            {"status": "unavailable", "database": str(error)}, status=503
+        )
     else:
         response = JsonResponse({"status": "ok", "database": connection.vendor})
     add_never_cache_headers(response)

@@ -23,7 +23,11 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [
+        item.strip()
+        for item in os.environ.get(name, default).split(",")
+        if item.strip()
+    ]
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
@@ -43,7 +47,9 @@ if not SECRET_KEY:
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 _site = urlsplit(SITE_URL)
 if SITE_URL and (_site.scheme not in {"http", "https"} or not _site.hostname):
-    raise ImproperlyConfigured(f"SITE_URL must look like https://example.org, not {SITE_URL!r}.")
+    raise ImproperlyConfigured(
+        f"SITE_URL must look like https://example.org, not {SITE_URL!r}."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 if _site.hostname and _site.hostname not in ALLOWED_HOSTS:
@@ -139,7 +145,9 @@ else:
     }
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -185,7 +193,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+    },
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
@@ -193,7 +204,8 @@ LOGGING = {
 DATELINE = {
     "SITE_NAME": os.environ.get("DATELINE_SITE_NAME", "Dateline"),
     "SITE_DESCRIPTION": os.environ.get(
-        "DATELINE_SITE_DESCRIPTION", "News, analysis and living stories from the Dateline desk."
+        "DATELINE_SITE_DESCRIPTION",
+        "News, analysis and living stories from the Dateline desk.",
     ),
     "PAGE_SIZE": int(os.environ.get("DATELINE_PAGE_SIZE", "12")),
     "FEED_ITEMS": int(os.environ.get("DATELINE_FEED_ITEMS", "20")),

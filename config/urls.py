@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from blog import views
 from blog.caching import public_cache
@@ -28,6 +27,4 @@ urlpatterns = [
 if settings.DATELINE["SERVE_MEDIA"]:
     # Uploaded images, served by Django when no object store or web server
     # does it (a single-machine newsroom); see README, Deploying.
-    urlpatterns.append(
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", views.media, name="media"))

@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-SHARED = Path(os.environ.get("DATELINE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SHARED = Path(
+    os.environ.get("DATELINE_SHARED", Path(__file__).resolve().parents[2] / "shared")
+)
 SHARED_ARTICLE = SHARED / "content" / "iran-russia-latest-news.md"
 
 # In CI a skipped check is a missing check: DATELINE_STRICT=1 (set by .ci/run)
@@ -33,7 +35,9 @@ def _isolated(settings, tmp_path):
 @pytest.fixture
 def shared_article() -> str:
     if not SHARED_ARTICLE.exists():
-        pytest.skip(f"{SHARED_ARTICLE} is absent (the shared folder is not beside the project)")
+        pytest.skip(
+            f"{SHARED_ARTICLE} is absent (the shared folder is not beside the project)"
+        )
     return SHARED_ARTICLE.read_text(encoding="utf-8")
 
 

@@ -13,7 +13,11 @@ _counter = itertools.count(1)
 
 def make_user(**fields):
     n = next(_counter)
-    defaults = {"username": f"writer{n}", "first_name": "Ada", "last_name": f"Writer{n}"}
+    defaults = {
+        "username": f"writer{n}",
+        "first_name": "Ada",
+        "last_name": f"Writer{n}",
+    }
     return get_user_model().objects.create(**{**defaults, **fields})
 
 

@@ -46,11 +46,20 @@ CLASSIC_VECTORS = [
 
 def test_headings_get_stable_ids_and_a_table_of_contents():
     """Each ## heading gets an id from its text and an entry in the outline."""
-    result = render_markdown("Intro.\n\n## Defense and Security Cooperation\n\nText.\n\n## Energy\n")
+    result = render_markdown(
+        "Intro.\n\n## Defense and Security Cooperation\n\nText.\n\n## Energy\n"
+    )
     doc = lxml_html.fragment_fromstring(result.html, create_parent="div")
-    assert [h.get("id") for h in doc.iter("h2")] == ["defense-and-security-cooperation", "energy"]
+    assert [h.get("id") for h in doc.iter("h2")] == [
+        "defense-and-security-cooperation",
+        "energy",
+    ]
     assert result.toc == [
-        {"level": 2, "id": "defense-and-security-cooperation", "title": "Defense and Security Cooperation"},
+        {
+            "level": 2,
+            "id": "defense-and-security-cooperation",
+            "title": "Defense and Security Cooperation",
+        },
         {"level": 2, "id": "energy", "title": "Energy"},
     ]
 
@@ -65,7 +74,9 @@ def test_same_text_renders_the_same_ids():
 
 def test_headings_have_permalinks():
     """Each heading carries a link to its own anchor."""
-    doc = lxml_html.fragment_fromstring(render_markdown("## Part one\n").html, create_parent="div")
+    doc = lxml_html.fragment_fromstring(
+        render_markdown("## Part one\n").html, create_parent="div"
+    )
     link = doc.find(".//h2/a")
     assert link.get("href") == "#part-one"
     assert link.get("class") == "heading-link"
@@ -112,11 +123,16 @@ def test_smart_punctuation_and_sane_lists():
 def test_images_get_alt_and_lazy_loading():
     """Body images always have an alt attribute and load lazily."""
     doc = lxml_html.fragment_fromstring(
-        render_markdown("![A chart](https://example.org/c.png)\n\n<img src=/x.png>").html,
+        render_markdown(
+            "![A chart](https://example.org/c.png)\n\n<img src=/x.png>"
+        ).html,
         create_parent="div",
     )
     images = list(doc.iter("img"))
-    assert [(i.get("alt"), i.get("loading")) for i in images] == [("A chart", "lazy"), ("", "lazy")]
+    assert [(i.get("alt"), i.get("loading")) for i in images] == [
+        ("A chart", "lazy"),
+        ("", "lazy"),
+    ]
 
 
 def test_raw_html_is_shown_as_text_not_run():
@@ -128,7 +144,9 @@ def test_raw_html_is_shown_as_text_not_run():
 
 def test_allowed_inline_html_survives():
     """Harmless inline HTML (abbr, sub, sup, kbd) an editor may type is kept."""
-    result = render_markdown('H<sub>2</sub>O, <abbr title="World Health Organization">WHO</abbr>')
+    result = render_markdown(
+        'H<sub>2</sub>O, <abbr title="World Health Organization">WHO</abbr>'
+    )
     assert "<sub>2</sub>" in result.html
     assert '<abbr title="World Health Organization">' in result.html
 

@@ -25,7 +25,9 @@ def test_scheduled_post_becomes_public_when_due():
     """A future published_at goes live by itself: no job, just time passing."""
     post = make_post(age=-timedelta(seconds=2))
     assert not Post.objects.published().filter(pk=post.pk).exists()
-    Post.objects.filter(pk=post.pk).update(published_at=timezone.now() - timedelta(seconds=1))
+    Post.objects.filter(pk=post.pk).update(
+        published_at=timezone.now() - timedelta(seconds=1)
+    )
     assert Post.objects.published().filter(pk=post.pk).exists()
 
 
@@ -43,7 +45,9 @@ def test_in_section_and_tagged_chain():
     both = make_post(section=world, tags=[iran, russia])
     make_post(section=world, tags=[iran])
     make_post(section=economy, tags=[iran, russia])
-    assert list(Post.objects.published().in_section(world).tagged(iran, russia)) == [both]
+    assert list(Post.objects.published().in_section(world).tagged(iran, russia)) == [
+        both
+    ]
     assert Post.objects.published().tagged("iran", "russia").count() == 2
 
 
@@ -56,7 +60,9 @@ def test_ordering_is_newest_first():
 
 def test_save_renders_markdown_toc_and_word_count():
     """Saving renders the body once into HTML, outline and counts."""
-    post = make_post(body="Intro words here.\n\n## Part one\n\nText.\n\n## Part two\n\nMore.")
+    post = make_post(
+        body="Intro words here.\n\n## Part one\n\nText.\n\n## Part two\n\nMore."
+    )
     assert '<h2 id="part-one">' in post.body_html
     assert [entry["id"] for entry in post.toc] == ["part-one", "part-two"]
     assert post.word_count == 9
@@ -81,7 +87,9 @@ def test_lead_image_needs_alt_text():
     """A lead image without alt text is refused by a database constraint."""
     post = make_post()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Post.objects.filter(pk=post.pk).update(lead_image="lead/x.jpg", lead_image_alt="")
+        Post.objects.filter(pk=post.pk).update(
+            lead_image="lead/x.jpg", lead_image_alt=""
+        )
 
 
 def test_section_with_posts_cannot_be_deleted():
@@ -158,7 +166,9 @@ def test_was_updated_ignores_backdated_imports():
     """A post created after its publication time has not been 'updated'."""
     post = make_post(age=timedelta(days=30))
     assert not post.was_updated
-    Post.objects.filter(pk=post.pk).update(updated_at=timezone.now() + timedelta(hours=1))
+    Post.objects.filter(pk=post.pk).update(
+        updated_at=timezone.now() + timedelta(hours=1)
+    )
     assert Post.objects.get(pk=post.pk).was_updated
 
 

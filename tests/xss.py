@@ -29,7 +29,11 @@ class _Finder(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"{tag}[{name}]")
-            if name == "style" and value and re.search(r"expression|url\(|javascript", value, re.I):
+            if (
+                name == "style"
+                and value
+                and re.search(r"expression|url\(|javascript", value, re.I)
+            ):
                 self.problems.append(f"{tag}[style={value!r}]")
             if name in URL_ATTRIBUTES and value:
                 # The parser has decoded entities once, as a browser does.

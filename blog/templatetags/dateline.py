@@ -13,5 +13,8 @@ _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 @register.filter
 def json_ld(data) -> str:
     """One <script type="application/ld+json"> block, safe for any text inside."""
-    payload = json.dumps(data, ensure_ascii=False, sort_keys=True).translate(_JSON_ESCAPES)
-    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+    payload = json.dumps(data, ensure_ascii=False, sort_keys=True).translate(
+        _JSON_ESCAPES
+    )
+    block = '<script type="application/ld+json">{}</script>'
+    return format_html(block, mark_safe(payload))  # noqa: S308 - escaped above

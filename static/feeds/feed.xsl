@@ -36,9 +36,17 @@
           <ol>
             <xsl:for-each select="rss/channel/item | atom:feed/atom:entry">
               <li>
-                <a href="{link | atom:link[@rel='alternate']/@href}"><xsl:value-of select="title | atom:title"/></a>
+                <a href="{link | atom:link[@rel='alternate']/@href}">
+                  <!-- RSS titles are escaped twice by Dateline (readers treat them
+                       as HTML), so one level of unescaping still leaves text. -->
+                  <xsl:value-of select="title" disable-output-escaping="yes"/>
+                  <xsl:value-of select="atom:title"/>
+                </a>
                 <div class="when"><xsl:value-of select="pubDate | atom:published"/></div>
-                <div><xsl:value-of select="atom:summary"/></div>
+                <div>
+                  <xsl:value-of select="description" disable-output-escaping="yes"/>
+                  <xsl:value-of select="atom:summary"/>
+                </div>
               </li>
             </xsl:for-each>
           </ol>

@@ -16,7 +16,9 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
-        users.objects.create_superuser("admin", "", password, first_name="Site", last_name="Editor")
+        users.objects.create_superuser(
+            "admin", "", password, first_name="Site", last_name="Editor"
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 "\n  Admin account created — shown this once, keep it:\n"

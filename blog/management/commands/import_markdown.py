@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", type=Path)
-        parser.add_argument("--author", help="Username for the byline (default: the desk).")
+        parser.add_argument(
+            "--author", help="Username for the byline (default: the desk)."
+        )
 
     def handle(self, *args, files, author=None, **options):
         user = None
@@ -34,4 +36,6 @@ class Command(BaseCommand):
             verb = "created" if result.created else "updated"
             self.stdout.write(f"{path}: {verb} {result.post.get_absolute_url()}")
         if failures:
-            raise CommandError(f"{failures} of {len(files)} file(s) could not be imported.")
+            raise CommandError(
+                f"{failures} of {len(files)} file(s) could not be imported."
+            )

@@ -41,7 +41,10 @@ def abstract_art(seed: str, size=(1600, 900)) -> bytes:
         x = digest[8 + circle] * width // 255
         y = digest[14 + circle] * height // 255
         radius = 60 + digest[20 + circle] * 2
-        draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=palette[5 + circle % 3])
+        draw.ellipse(
+            [x - radius, y - radius, x + radius, y + radius],
+            fill=palette[5 + circle % 3],
+        )
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()

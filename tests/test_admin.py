@@ -1,0 +1,225 @@
+"""blog/admin.py: the newsroom's write path, driven through the test client."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from lxml import html as lxml_html
+
+from blog.models import Post
+from tests.factories import make_post, make_section, make_tag
+from tests.xss import script_vectors
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**overrides):
+    section = overrides.pop("section", None) or make_section("World")
+    now = timezone.localtime()
+    data = {
+        "title": "Ceasefire talks resume",
+        "slug": "ceasefire-talks-resume",
+        "section": section.pk,
+        "tags": "Iran, Russia",
+        "summary": "Delegations meet again in Vienna.",
+        "body": "Opening.\n\n## What happened\n\nText.\n\n## What next\n\nMore.",
+        "status": "published",
+        "published_at_0": now.strftime("%Y-%m-%d"),
+        "published_at_1": now.strftime("%H:%M:%S"),
+        "lead_image_alt": "",
+        "lead_image_caption": "",
+        "updates-TOTAL_FORMS": "0",
+        "updates-INITIAL_FORMS": "0",
+        "updates-MIN_NUM_FORMS": "0",
+        "updates-MAX_NUM_FORMS": "1000",
+    }
+    return {**data, **overrides}
+
+
+def test_editor_adds_a_post_that_goes_live(staff_client, client):
+    """An editor adds a post in the admin; it is live on the site at once."""
+    data = form_data()
+    data["author"] = staff_client.user.pk
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    post = Post.objects.get(slug="ceasefire-talks-resume")
+    assert sorted(t.name for t in post.tags.all()) == ["Iran", "Russia"]
+    assert post.toc[0]["id"] == "what-happened"
+    assert client.get(post.get_absolute_url()).status_code == 200
+
+
+def test_add_form_defaults_the_author_to_the_editor(staff_client):
+    """The author field starts as the editor who is writing."""
+    doc = lxml_html.fromstring(staff_client.get("/admin/blog/post/add/").content)
+    selected = doc.cssselect("select[name=author] option[selected]")
+    assert selected and selected[0].get("value") == str(staff_client.user.pk)
+
+
+def test_invalid_edit_keeps_what_the_editor_typed(staff_client):
+    """A form error (duplicate slug) shows the error and keeps every field typed."""
+    make_post(slug="taken")
+    data = form_data(slug="taken", body="A long body the editor must not lose.")
+    data["author"] = staff_client.user.pk
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.content)
+    assert "already exists" in doc.cssselect(".errorlist")[0].text_content()
+    assert doc.cssselect("textarea[name=body]")[0].text_content().strip() == (
+        "A long body the editor must not lose."
+    )
+    assert (
+        doc.cssselect("input[name=title]")[0].get("value") == "Ceasefire talks resume"
+    )
+    assert Post.objects.filter(title="Ceasefire talks resume").count() == 0
+
+
+def test_lead_image_without_alt_is_a_form_error(staff_client):
+    """Uploading a lead image without alt text is refused with a clear message."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_images import png_bytes
+
+    data = form_data(
+        lead_image=SimpleUploadedFile("a.png", png_bytes(800, 400), "image/png")
+    )
+    data["author"] = staff_client.user.pk
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 200
+    assert "A lead image needs alt text." in response.content.decode()
+
+
+def test_editor_changes_a_post_and_the_old_link_redirects(staff_client, client):
+    """Changing the slug in the admin keeps the old address working (301)."""
+    post = make_post(slug="first-name", section=make_section("World"))
+    old_url = post.get_absolute_url()
+    data = form_data(section=post.section, slug="second-name", title=post.title)
+    data["author"] = post.author.pk
+    response = staff_client.post(f"/admin/blog/post/{post.pk}/change/", data)
+    assert response.status_code == 302
+    redirect = client.get(old_url)
+    assert redirect.status_code == 301 and redirect["Location"].endswith(
+        "/second-name/"
+    )
+
+
+def test_changelist_shows_state_and_tags_without_n_plus_one(
+    staff_client, django_assert_max_num_queries
+):
+    """The post list shows draft/scheduled/live and tags in a constant number of queries."""
+    tag = make_tag("Iran")
+    for _ in range(3):
+        make_post(tags=[tag])
+    make_post(status=Post.Status.DRAFT)
+    make_post(age=-timedelta(days=1))
+    with django_assert_max_num_queries(14) as captured:
+        response = staff_client.get("/admin/blog/post/")
+    few = len(captured)
+    body = response.content.decode()
+    assert "Draft" in body and "Scheduled" in body and "Live" in body
+    for _ in range(10):
+        make_post(tags=[tag, make_tag()])
+    with django_assert_max_num_queries(few):
+        staff_client.get("/admin/blog/post/")
+
+
+@pytest.mark.parametrize(
+    "state,expected", [("draft", 1), ("scheduled", 1), ("live", 2)]
+)
+def test_state_filter(staff_client, state, expected):
+    """The state filter separates drafts, scheduled and live posts."""
+    (
+        make_post(),
+        make_post(),
+        make_post(status=Post.Status.DRAFT),
+        make_post(age=-timedelta(days=1)),
+    )
+    response = staff_client.get(f"/admin/blog/post/?state={state}")
+    assert response.context["cl"].result_count == expected
+
+
+def test_bulk_publish_and_unpublish(staff_client):
+    """Bulk actions publish drafts now and send live posts back to draft."""
+    draft = make_post(status=Post.Status.DRAFT, age=timedelta(days=10))
+    live = make_post()
+    staff_client.post(
+        "/admin/blog/post/", {"action": "publish_now", "_selected_action": [draft.pk]}
+    )
+    draft.refresh_from_db()
+    assert draft.is_live and (timezone.now() - draft.published_at) < timedelta(
+        minutes=1
+    )
+    staff_client.post(
+        "/admin/blog/post/", {"action": "unpublish", "_selected_action": [live.pk]}
+    )
+    live.refresh_from_db()
+    assert live.status == Post.Status.DRAFT
+
+
+def test_search_date_hierarchy_and_filters_work(staff_client):
+    """Search, the date hierarchy and the section/tag filters answer."""
+    post = make_post("Pipeline deal", tags=[make_tag("Energy")])
+    day = timezone.localtime(post.published_at)
+    for query in (
+        "?q=pipeline",
+        f"?published_at__year={day.year}",
+        f"?section__id__exact={post.section_id}",
+        f"?tags__id__exact={post.tags.first().pk}",
+    ):
+        response = staff_client.get("/admin/blog/post/" + query)
+        assert response.status_code == 200
+        assert response.context["cl"].result_count == 1, query
+
+
+def test_section_autocomplete(staff_client):
+    """Sections are picked by autocomplete."""
+    make_section("World")
+    response = staff_client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "wor",
+            "app_label": "blog",
+            "model_name": "post",
+            "field_name": "section",
+        },
+    )
+    assert [r["text"] for r in response.json()["results"]] == ["World"]
+
+
+def test_section_and_tag_lists_count_posts_in_one_query(
+    staff_client, django_assert_max_num_queries
+):
+    """Section and tag admins show post counts from one annotated query."""
+    world = make_section("World")
+    iran = make_tag("Iran")
+    for _ in range(3):
+        make_post(section=world, tags=[iran])
+    for url in ("/admin/blog/section/", "/admin/blog/tag/"):
+        response = staff_client.get(url)
+        results = list(response.context["cl"].result_list)
+        assert [obj.post_count for obj in results if obj.name in {"World", "Iran"}] == [
+            3
+        ]
+
+
+def test_preview_shows_sanitised_html(staff_client):
+    """The admin's rendered preview is the sanitised HTML: hostile Markdown is inert."""
+    post = make_post(
+        body="<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n<img src=x onerror=alert(1)>"
+    )
+    response = staff_client.get(f"/admin/blog/post/{post.pk}/change/")
+    preview = lxml_html.fromstring(response.content).cssselect(".dateline-preview")[0]
+    assert script_vectors(lxml_html.tostring(preview, encoding="unicode")) == []
+
+
+def test_view_on_site_for_a_draft(staff_client):
+    """'View on site' leads an editor to the draft's preview."""
+    post = make_post(status=Post.Status.DRAFT)
+    response = staff_client.get(f"/admin/blog/post/{post.pk}/change/")
+    assert "/admin/r/" in response.content.decode()
+    assert staff_client.get(post.get_absolute_url()).status_code == 200
+
+
+def test_readers_cannot_reach_the_admin(client):
+    """The admin asks anonymous visitors to log in."""
+    response = client.get("/admin/blog/post/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
