@@ -100,7 +100,7 @@ class Page:
     @property
     def full_title(self) -> str:
         name = site_name()
-        return name if self.title == name else f"{self.title} — {name}"
+        return self.title if self.title.startswith(name) else f"{self.title} — {name}"
 
 
 def breadcrumbs_ld(request, crumbs: list[tuple[str, str]]) -> dict:

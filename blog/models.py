@@ -156,7 +156,7 @@ class Post(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    tags = TaggableManager(through=TaggedPost, blank=True)
+    tags = TaggableManager(through=TaggedPost, blank=True, ordering=["name"])
     # Filled on PostgreSQL only (weighted title/summary/body); SQLite searches
     # an FTS5 table instead (blog/search.py).
     search_vector = SearchVectorField(null=True, editable=False)

@@ -53,7 +53,7 @@ def ping_hub(hub: str, urls: list[str]) -> threading.Thread:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         # The hub is the operator's own http(s) setting (checked in announce).
         request = urllib.request.Request(hub, data=body, headers=headers)  # noqa: S310
-        opener = urllib.request.urlopen  # noqa: S310 - http(s) only, see above
+        opener = urllib.request.urlopen  # http(s) only, checked in announce()
         try:
             with opener(request, timeout=PING_TIMEOUT_SECONDS) as response:
                 logger.info(

@@ -283,7 +283,11 @@ class SearchView(PublishedPostMixin, ListView):
     MAX_QUERY = 200
 
     def get_queryset(self):
-        self.query = self.request.GET.get("q", "").strip()[: self.MAX_QUERY]
+        # Control characters (NUL above all, which PostgreSQL refuses) carry
+        # no meaning in a search.
+        raw = self.request.GET.get("q", "")
+        text = "".join(c if c.isprintable() else " " for c in raw)
+        self.query = text.strip()[: self.MAX_QUERY]
         if not self.query:
             return Post.objects.none()
         return search_posts(self.query)

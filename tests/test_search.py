@@ -1,0 +1,87 @@
+"""blog/search.py: ranked full-text search on SQLite (FTS5) or PostgreSQL."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from blog.models import Post
+from blog.search import fts5_query, highlight, search_posts
+from tests.factories import make_post
+
+pytestmark = pytest.mark.django_db
+
+
+def test_fts5_query_quotes_every_word():
+    """User text becomes quoted FTS5 terms (the last a prefix); operators are just words."""
+    assert fts5_query('iran "AND" russia*') == '"iran" "AND" "russia"*'
+    assert fts5_query("  ()*:  ") == ""
+
+
+def test_highlight_escapes_then_marks():
+    """Snippets are escaped; only our markers become <mark>."""
+    assert highlight("<b>\ue000oil\ue001</b>") == "&lt;b&gt;<mark>oil</mark>&lt;/b&gt;"
+
+
+def test_title_matches_outrank_body_matches():
+    """A hit in the title ranks above a hit in the body (weights A > C)."""
+    make_post(
+        "Weather report",
+        body="A pipeline was mentioned in passing.",
+        age=timedelta(hours=1),
+    )
+    make_post("Pipeline politics", body="Nothing else here.", age=timedelta(days=3))
+    assert [p.title for p in search_posts("pipeline")] == [
+        "Pipeline politics",
+        "Weather report",
+    ]
+
+
+def test_only_published_posts_are_found():
+    """Drafts and scheduled posts are never search results."""
+    make_post("Pipeline live")
+    make_post("Pipeline draft", status=Post.Status.DRAFT)
+    make_post("Pipeline scheduled", age=-timedelta(hours=1))
+    assert [p.title for p in search_posts("pipeline")] == ["Pipeline live"]
+
+
+def test_stemming_finds_other_forms():
+    """'sanction' finds 'sanctions' (English stemming on both backends)."""
+    make_post("New sanctions announced")
+    assert len(search_posts("sanction")) == 1
+
+
+def test_snippets_come_from_the_body_with_the_terms_marked():
+    """Each result carries a snippet of body text with the matched words marked."""
+    make_post("Talks", body="Delegations discussed the gas pipeline for hours.")
+    result = search_posts("pipeline")[0]
+    assert "\ue000pipeline\ue001" in result.snippet_raw.lower()
+    assert "<mark>pipeline</mark>" in highlight(result.snippet_raw).lower()
+
+
+def test_edits_and_deletes_reach_the_index():
+    """The index follows saves and deletions."""
+    post = make_post("Pipeline politics")
+    post.title = "Rail politics"
+    post.body = "Trains."
+    post.save()
+    assert list(search_posts("pipeline")) == []
+    assert len(search_posts("rail")) == 1
+    post.delete()
+    assert list(search_posts("rail")) == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite index upkeep")
+def test_sqlite_index_survives_a_table_rebuild():
+    """If a migration rebuilt blog_post (dropping triggers), migrate restores and refills the index."""
+    from blog.search import ensure_sqlite_index
+
+    make_post("Pipeline politics")
+    with connection.cursor() as cursor:
+        for trigger in ("ai", "ad", "au"):
+            cursor.execute(f"DROP TRIGGER blog_post_fts_{trigger}")
+        cursor.execute("DELETE FROM blog_post_fts")
+    ensure_sqlite_index(connection)
+    assert len(search_posts("pipeline")) == 1
+    make_post("Pipeline again")
+    assert len(search_posts("pipeline")) == 2

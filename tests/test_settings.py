@@ -1,0 +1,121 @@
+"""config/settings.py: secure by default, driven by the environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def django(code: str, **env) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter after django.setup(), with `env` only."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "SITE_URL", "DATABASE_URL", "REDIS_URL"))
+    }
+    clean.update({"DJANGO_SETTINGS_MODULE": "config.settings", **env})
+    script = f"import django; django.setup(); {code}"
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_refuses_to_start_without_a_secret_key_in_production():
+    """With DEBUG off and no DJANGO_SECRET_KEY, Django will not start, and says why."""
+    result = django("print('started')")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_debug_is_off_by_default():
+    """DEBUG stays off unless DJANGO_DEBUG says otherwise."""
+    result = django(
+        "from django.conf import settings; print(settings.DEBUG)", DJANGO_SECRET_KEY="k"
+    )
+    assert result.stdout.strip() == "False"
+    result = django(
+        "from django.conf import settings; print(settings.DEBUG)", DJANGO_DEBUG="1"
+    )
+    assert result.stdout.strip() == "True"
+
+
+def test_database_and_cache_come_from_the_environment(tmp_path):
+    """DATABASE_URL picks the database; REDIS_URL switches on the shared Redis cache."""
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE']); "
+        "print(settings.CACHES['default']['BACKEND'])"
+    )
+    result = django(code, DJANGO_SECRET_KEY="k", DATELINE_VAR_DIR=str(tmp_path))
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+    result = django(
+        code,
+        DJANGO_SECRET_KEY="k",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/dateline",
+        REDIS_URL="redis://127.0.0.1:6379/1",
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
+
+
+def test_https_site_url_switches_on_hardening_and_passes_check_deploy():
+    """An https:// SITE_URL turns on HSTS, SSL redirect and secure cookies;
+    `manage.py check --deploy` is then clean."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_URL"))
+    }
+    env.update(
+        DJANGO_SECRET_KEY="a" * 20
+        + "-long-random-secret-key-for-the-check-"
+        + "z" * 20,
+        SITE_URL="https://news.example",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    code = (
+        "from django.conf import settings; "
+        "print(settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE, "
+        "settings.SECURE_HSTS_SECONDS > 0, 'news.example' in settings.ALLOWED_HOSTS)"
+    )
+    assert (
+        django(
+            code, **{k: env[k] for k in ("DJANGO_SECRET_KEY", "SITE_URL")}
+        ).stdout.split()
+        == ["True"] * 4
+    )
+
+
+def test_plain_http_keeps_local_runs_working():
+    """Without an https SITE_URL there is no SSL redirect (local runs, tests)."""
+    code = "from django.conf import settings; print(settings.SECURE_SSL_REDIRECT)"
+    assert django(code, DJANGO_SECRET_KEY="k").stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("value", ["news.example", "ftp://news.example", "https://"])
+def test_malformed_site_url_is_refused(value):
+    """A SITE_URL that is not http(s)://host stops startup with a clear message."""
+    result = django("", DJANGO_SECRET_KEY="k", SITE_URL=value)
+    assert result.returncode != 0 and "SITE_URL must look like" in result.stderr
