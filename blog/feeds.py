@@ -314,7 +314,7 @@ class LatestPostsFeed(PostFeed):
 
     @staticmethod
     def validator(request, **kwargs):
-        return newest_change(Post.objects.published())
+        return newest_change(Post.objects.all())
 
 
 class SectionFeed(PostFeed):
@@ -337,7 +337,7 @@ class SectionFeed(PostFeed):
 
     @staticmethod
     def validator(request, slug, **kwargs):
-        return newest_change(Post.objects.published().filter(section__slug=slug))
+        return newest_change(Post.objects.filter(section__slug=slug))
 
 
 class TagFeed(PostFeed):
@@ -367,7 +367,7 @@ class TagFeed(PostFeed):
 
     @staticmethod
     def validator(request, slugs, **kwargs):
-        return newest_change(Post.objects.published().tagged(*slugs))
+        return newest_change(Post.objects.tagged(*slugs))
 
 
 class StoryFeed(PostFeed):
@@ -438,6 +438,6 @@ class StoryFeed(PostFeed):
     @staticmethod
     def validator(request, slug, **kwargs):
         return newest_change(
-            Post.objects.published().filter(slug=slug),
+            Post.objects.filter(slug=slug),
             StoryUpdate.objects.published().filter(post__slug=slug),
         )

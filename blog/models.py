@@ -66,14 +66,14 @@ class TaggedPost(TaggedItemBase):
 class PostQuerySet(models.QuerySet):
     def published(self):
         """The one definition of public: published, and its time has come."""
-        return self.filter(
-            status=Post.Status.PUBLISHED, published_at__lte=timezone.now()
-        )
+        return self.marked_published().filter(published_at__lte=timezone.now())
+
+    def marked_published(self):
+        """Live or scheduled: the editor has pressed publish, due or not."""
+        return self.filter(status=Post.Status.PUBLISHED)
 
     def scheduled(self):
-        return self.filter(
-            status=Post.Status.PUBLISHED, published_at__gt=timezone.now()
-        )
+        return self.marked_published().filter(published_at__gt=timezone.now())
 
     def in_section(self, section):
         return self.filter(section=section)
@@ -89,6 +89,33 @@ class PostQuerySet(models.QuerySet):
     def for_listing(self):
         """The joins every list of posts needs, declared once."""
         return self.select_related("section", "author").prefetch_related("tags")
+
+    def latest_per_section(self, per_section=3):
+        """The newest few public posts of every section, in one query.
+
+        Each pick is an index-backed subquery per section (section, status,
+        published_at), so the cost follows the number of sections, not the
+        size of the archive — a window over every post would not.
+        """
+        public = self.published()
+        picks = Section.objects.annotate(
+            **{
+                f"pick{k}": models.Subquery(
+                    public.filter(section=models.OuterRef("pk"))
+                    .order_by("-published_at", "-id")
+                    .values("pk")[k : k + 1]
+                )
+                for k in range(per_section)
+            }
+        )
+        chosen = Q()
+        for k in range(per_section):
+            chosen |= Q(pk__in=picks.values(f"pick{k}"))
+        return (
+            public.filter(chosen)
+            .select_related("section")
+            .order_by("section__position", "section__name", "-published_at", "-id")
+        )
 
     def related_to(self, post, limit=4):
         """Posts sharing the most tags with `post`, newest first among equals."""
@@ -171,7 +198,12 @@ class Post(models.Model):
             models.Index(
                 fields=["section", "status", "-published_at"], name="post_section_idx"
             ),
-            models.Index(fields=["-updated_at"], name="post_updated_idx"),
+            # Validators read the newest updated_at per listing (blog/caching.py).
+            models.Index(fields=["status", "-updated_at"], name="post_updated_idx"),
+            models.Index(
+                fields=["section", "status", "-updated_at"],
+                name="post_section_updated_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -232,6 +264,21 @@ class Post(models.Model):
         instance = super().from_db(db, field_names, values)
         instance._loaded = dict(zip(field_names, values, strict=True))
         return instance
+
+    def neighbours_in_section(self):
+        """(previous, next) public posts of the same section, by publication time."""
+        siblings = Post.objects.published().in_section(self.section_id)
+        previous = (
+            siblings.filter(published_at__lt=self.published_at)
+            .order_by("-published_at")
+            .first()
+        )
+        following = (
+            siblings.filter(published_at__gt=self.published_at)
+            .order_by("published_at")
+            .first()
+        )
+        return previous, following
 
     @property
     def is_live(self) -> bool:
@@ -329,7 +376,8 @@ class StoryUpdate(models.Model):
         ordering = ["-published_at", "-id"]
         get_latest_by = "published_at"
         indexes = [
-            models.Index(fields=["post", "-published_at"], name="update_post_idx")
+            models.Index(fields=["post", "-published_at"], name="update_post_idx"),
+            models.Index(fields=["-published_at"], name="update_published_idx"),
         ]
 
     def __str__(self):

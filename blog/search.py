@@ -9,12 +9,12 @@ import re
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from blog.models import FTS_TABLE, Post
+from blog.models import FTS_TABLE, Post, PostSearchIndex
 
 # Private-use characters mark highlights inside the raw snippet; the snippet is
 # escaped first and only then are these turned into <mark>, so nothing the
@@ -45,13 +45,19 @@ def highlight(raw: str) -> SafeString:
 
 
 def search_posts(text: str):
-    """Published posts matching `text`, best first, each with `rank` and `snippet`."""
+    """Matches for `text` among published posts, best first.
+
+    Returns a queryset of *hits*: on PostgreSQL the posts themselves, on
+    SQLite rows of the FTS5 index with their post joined. Both carry `rank`
+    and `snippet_raw`; `as_posts` turns a page of hits into posts.
+    """
     text = text.strip()
-    posts = Post.objects.published().select_related("section")
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config="english")
         return (
-            posts.filter(search_vector=query)
+            Post.objects.published()
+            .select_related("section")
+            .filter(search_vector=query)
             .annotate(
                 rank=SearchRank(F("search_vector"), query),
                 snippet_raw=SearchHeadline(
@@ -68,17 +74,32 @@ def search_posts(text: str):
         )
     query = fts5_query(text)
     if not query:
-        return posts.none()
+        return PostSearchIndex.objects.none()
+    # The FTS5 table must drive the query: joined the other way round, SQLite
+    # re-runs the match once per post (seconds at a few thousand posts). So
+    # the public check is a per-hit EXISTS on published(), by primary key.
+    public = Exists(Post.objects.published().filter(pk=OuterRef("post_id")))
     return (
-        posts.filter(search_index__document__fts_match=query)
+        PostSearchIndex.objects.filter(document__fts_match=query)
+        .filter(public)
+        .select_related("post", "post__section")
         .annotate(
-            rank=F("search_index__rank"),
             snippet_raw=RawSQL(
                 f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)", (MARK_START, MARK_END)
-            ),
+            )
         )
-        .order_by("rank", "-published_at")
+        .order_by("rank", "-post__published_at")
     )
+
+
+def as_posts(hits) -> list[Post]:
+    """Posts of a page of hits, each with a highlighted, escaped `snippet`."""
+    posts = []
+    for hit in hits:
+        post = hit if isinstance(hit, Post) else hit.post
+        post.snippet = highlight(hit.snippet_raw)
+        posts.append(post)
+    return posts
 
 
 def ensure_sqlite_index(conn) -> None:

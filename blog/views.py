@@ -2,8 +2,8 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Window
-from django.db.models.functions import RowNumber, TruncMonth
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -20,7 +20,7 @@ from blog.metadata import (
     site_name,
 )
 from blog.models import Post, Section, StoryUpdate, Tag
-from blog.search import highlight, search_posts
+from blog.search import as_posts, search_posts
 
 
 class PublishedPostMixin:
@@ -59,21 +59,8 @@ class HomeView(PublishedPostMixin, ListView):
         )
         return context
 
-    def section_fronts(self, per_section=3):
-        """The latest few posts of every section, in one query."""
-        latest = (
-            Post.objects.published()
-            .annotate(
-                position_in_section=Window(
-                    RowNumber(),
-                    partition_by=F("section_id"),
-                    order_by=[F("published_at").desc(), F("id").desc()],
-                )
-            )
-            .filter(position_in_section__lte=per_section)
-            .select_related("section")
-            .order_by("section__position", "section__name", "position_in_section")
-        )
+    def section_fronts(self):
+        latest = Post.objects.latest_per_section(3)
         return [
             (section, list(posts))
             for section, posts in groupby(latest, lambda p: p.section)
@@ -173,17 +160,7 @@ class PostDetailView(DetailView):
             updates = updates.published()
         context["updates"] = list(updates)
         context["show_toc"] = sum(1 for entry in post.toc if entry["level"] == 2) >= 2
-        siblings = Post.objects.published().in_section(post.section_id)
-        context["previous_post"] = (
-            siblings.filter(published_at__lt=post.published_at)
-            .order_by("-published_at")
-            .first()
-        )
-        context["next_post"] = (
-            siblings.filter(published_at__gt=post.published_at)
-            .order_by("published_at")
-            .first()
-        )
+        context["previous_post"], context["next_post"] = post.neighbours_in_section()
         context["related_posts"] = Post.objects.published().related_to(post)
         meta = context["meta"] = article_page(self.request, post)
         meta.feeds = (
@@ -288,14 +265,11 @@ class SearchView(PublishedPostMixin, ListView):
         raw = self.request.GET.get("q", "")
         text = "".join(c if c.isprintable() else " " for c in raw)
         self.query = text.strip()[: self.MAX_QUERY]
-        if not self.query:
-            return Post.objects.none()
         return search_posts(self.query)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        for post in context["object_list"]:
-            post.snippet = highlight(post.snippet_raw)
+        context["object_list"] = as_posts(context["object_list"])
         context["query"] = self.query
         title = f"Search: {self.query}" if self.query else "Search"
         context["meta"] = self.listing_meta(

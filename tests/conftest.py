@@ -25,9 +25,17 @@ def require_tool(available: bool, reason: str):
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    """Each test starts with an empty cache and its own media folder."""
+    """Each test starts with an empty cache and its own media folder. Static
+    files come straight from static/ (no collectstatic needed on a fresh
+    clone); tests/test_server.py checks the hashed, compressed build."""
     cache.clear()
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
     yield
     cache.clear()
 

@@ -210,3 +210,31 @@ def test_editing_a_live_post_does_not_touch_site_state():
     post.title = "Edited"
     post.save()
     assert SiteState.objects.get(pk=1).changed_at == before
+
+
+def test_latest_per_section_in_one_query(django_assert_num_queries):
+    """The newest three public posts of each section, in section order, one query."""
+    world, economy = (
+        make_section("World", position=1),
+        make_section("Economy", position=2),
+    )
+    world_posts = [
+        make_post(section=world, age=timedelta(hours=h)) for h in range(1, 6)
+    ]
+    economy_post = make_post(section=economy)
+    make_post(section=economy, status=Post.Status.DRAFT)
+    with django_assert_num_queries(1):
+        latest = list(Post.objects.latest_per_section(3))
+    assert latest == [*world_posts[:3], economy_post]
+
+
+def test_neighbours_in_section():
+    """Previous and next are the adjacent public posts of the same section."""
+    world = make_section("World")
+    old = make_post(section=world, age=timedelta(days=3))
+    mid = make_post(section=world, age=timedelta(days=2))
+    new = make_post(section=world, age=timedelta(days=1))
+    make_post(section=world, age=timedelta(days=2, hours=12), status=Post.Status.DRAFT)
+    make_post(age=timedelta(days=2, hours=6))
+    assert mid.neighbours_in_section() == (old, new)
+    assert old.neighbours_in_section() == (None, mid)
