@@ -85,6 +85,27 @@ class PostAdmin(admin.ModelAdmin):
         ),
     ]
 
+    # Long articles want room: wide single-line fields, a tall monospace body.
+    WIDE = "width: min(100%, 48em)"
+    WIDGET_ATTRS = {
+        "title": {"style": WIDE},
+        "slug": {"style": WIDE},
+        "tags": {"style": WIDE, "placeholder": "Iran, Russia, Energy"},
+        "lead_image_alt": {"style": WIDE},
+        "lead_image_caption": {"style": WIDE},
+        "summary": {"rows": 3, "style": WIDE},
+        "body": {
+            "rows": 30,
+            "style": "width: min(100%, 60em); font-family: ui-monospace, monospace",
+        },
+    }
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.WIDGET_ATTRS:
+            field.widget.attrs.update(self.WIDGET_ATTRS[db_field.name])
+        return field
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
 

@@ -8,6 +8,7 @@ answers 304 before any item is fetched.
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import re
@@ -202,8 +203,11 @@ class DatelineFeed(Feed):
         self.feed_type = FORMATS[fmt]
 
     def __call__(self, request, *args, **kwargs):
-        self.request = public_request(request)
-        return super().__call__(self.request, *args, **kwargs)
+        # One instance serves every request to its URL (threads included), so
+        # per-request state goes on a copy, never on self.
+        feed = copy.copy(self)
+        feed.request = public_request(request)
+        return Feed.__call__(feed, feed.request, *args, **kwargs)
 
     def stylesheets(self):
         if self.fmt == "json":
