@@ -77,8 +77,8 @@ def site_changed(request, *args, **kwargs) -> datetime:
     return newest_change(Post.objects.all(), StoryUpdate.objects.published())
 
 
-def _etag(changed: datetime) -> str:
-    raw = f"{CACHE_GENERATION}|{settings.DATELINE['RELEASE']}|{changed.isoformat()}"
+def _etag(changed: datetime, variant: str = "") -> str:
+    raw = f"{CACHE_GENERATION}|{settings.DATELINE['RELEASE']}|{changed.isoformat()}|{variant}"
     return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
@@ -86,12 +86,16 @@ def has_session(request) -> bool:
     return settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
-def public_cache(validator=site_changed):
+def public_cache(validator=site_changed, variant=None):
     """Serve a view conditionally and from the shared cache to anonymous readers.
 
     Requests carrying a session (editors) skip the cache and get never-cache
     headers, so a staff preview of a draft is never stored anywhere.
+    `variant(request)` names the representation when a view answers the same
+    URL in more than one way (feeds: for a browser or for a reader); it goes
+    into the ETag and the cache key, and the response varies on Accept.
     """
+    vary = ["Cookie", "Accept"] if variant else ["Cookie"]
 
     def decorator(view):
         @wraps(view)
@@ -104,7 +108,7 @@ def public_cache(validator=site_changed):
                 return response
 
             changed = validator(request, *args, **kwargs)
-            etag = _etag(changed)
+            etag = _etag(changed, variant(request) if variant else "")
             response = get_conditional_response(
                 request, etag=etag, last_modified=int(changed.timestamp())
             )
@@ -132,7 +136,7 @@ def public_cache(validator=site_changed):
                 s_maxage=settings.DATELINE["CDN_MAX_AGE"],
                 must_revalidate=True,
             )
-            patch_vary_headers(response, ["Cookie"])
+            patch_vary_headers(response, vary)
             return response
 
         return wrapped

@@ -194,6 +194,13 @@ class JsonFeed(HubMixin, SyndicationFeed):
 FORMATS = {"rss": DatelineRssFeed, "atom": DatelineAtomFeed, "json": JsonFeed}
 
 
+def feed_audience(request) -> str:
+    """ "browser" when a person opened the feed in a browser (it asks for HTML),
+    else "reader". Browsers show application/rss+xml as raw text but apply
+    the XSL view to application/xml, so they get that type instead."""
+    return "browser" if "text/html" in request.headers.get("Accept", "") else "reader"
+
+
 class DatelineFeed(Feed):
     """What every Dateline feed shares: three formats, absolute URLs from
     SITE_URL when set, a logo, the XSL view for browsers, the item count."""
@@ -207,7 +214,10 @@ class DatelineFeed(Feed):
         # per-request state goes on a copy, never on self.
         feed = copy.copy(self)
         feed.request = public_request(request)
-        return Feed.__call__(feed, feed.request, *args, **kwargs)
+        response = Feed.__call__(feed, feed.request, *args, **kwargs)
+        if self.fmt != "json" and feed_audience(request) == "browser":
+            response.headers["Content-Type"] = "application/xml; charset=utf-8"
+        return response
 
     def stylesheets(self):
         if self.fmt == "json":

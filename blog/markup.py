@@ -149,7 +149,7 @@ def render_markdown(source: str) -> Rendered:
         extension_configs=MARKDOWN_CONFIG,
         output_format="html",
     )
-    body = sanitize_html(md.convert(source or ""))
+    body = _PERMALINK_RE.sub(_quiet_permalink, sanitize_html(md.convert(source or "")))
     text = html_to_text(_PERMALINK_RE.sub("", body))
     return Rendered(
         html=body,
@@ -159,4 +159,11 @@ def render_markdown(source: str) -> Rendered:
     )
 
 
-_PERMALINK_RE = re.compile(r'<a class="heading-link"[^>]*>#</a>')
+_PERMALINK_RE = re.compile(r'<a class="heading-link" href="(#[^"]*)"[^>]*>#</a>')
+
+
+def _quiet_permalink(match: re.Match) -> str:
+    """Heading permalinks are for pointer users copying a link; to screen
+    readers and the Tab key they would only add "#" to every heading (the
+    table of contents carries the same links)."""
+    return f'<a class="heading-link" href="{match.group(1)}" aria-hidden="true" tabindex="-1">#</a>'

@@ -217,6 +217,9 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        # Publication times are to the second: feeds, HTML and HTTP dates
+        # all speak whole seconds.
+        self.published_at = self.published_at.replace(microsecond=0)
         rendered = render_markdown(self.body)
         self.body_html = rendered.html
         self.body_text = rendered.text
@@ -384,6 +387,7 @@ class StoryUpdate(models.Model):
         return f"Update to {self.post} at {self.published_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
+        self.published_at = self.published_at.replace(microsecond=0)
         self.body_html = render_markdown(self.body).html
         super().save(*args, **kwargs)
 

@@ -19,7 +19,9 @@ def feed_paths(prefix, feed_class, listing):
     return [
         path(
             f"{prefix}feed/{suffix}",
-            public_cache(feed_class.validator)(feed_class(fmt)),
+            public_cache(feed_class.validator, variant=feeds.feed_audience)(
+                feed_class(fmt)
+            ),
             name=f"{listing}_feed_{fmt}",
         )
         for fmt, suffix in (("rss", ""), ("atom", "atom/"), ("json", "json/"))

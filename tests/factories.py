@@ -53,8 +53,10 @@ def make_post(title=None, *, tags=(), age=timedelta(hours=1), **fields):
         "published_at": timezone.now() - age,
     }
     fields = {**defaults, **fields}
-    fields.setdefault("section", make_section())
-    fields.setdefault("author", make_user())
+    if "section" not in fields:
+        fields["section"] = make_section()
+    if "author" not in fields:
+        fields["author"] = make_user()
     post = Post(title=title, **fields)
     post.save()
     if tags:

@@ -543,3 +543,22 @@ def test_site_url_makes_feed_urls_absolute_behind_a_proxy(client, newsroom, sett
     assert document["feed_url"] == "https://news.example/feed/json/"
     assert document["items"][0]["url"].startswith("https://news.example/")
     assert document["items"][0]["id"].startswith("tag:news.example,")
+
+
+def test_browsers_get_the_xsl_view_readers_get_the_feed_type(client, newsroom):
+    """A browser (asking for HTML) gets application/xml so the XSL view applies;
+    a feed reader gets the feed's own type; caches keep them apart."""
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    reader = "application/rss+xml, application/atom+xml, */*;q=0.5"
+    for url, own in (("/feed/", "rss"), ("/feed/atom/", "atom")):
+        as_browser = client.get(url, HTTP_ACCEPT=browser)
+        as_reader = client.get(url, HTTP_ACCEPT=reader)
+        assert as_browser["Content-Type"] == "application/xml; charset=utf-8"
+        assert as_reader["Content-Type"] == CONTENT_TYPES[own]
+        assert as_browser["ETag"] != as_reader["ETag"]
+        assert "Accept" in as_reader["Vary"]
+        assert client.get(url)["Content-Type"] == CONTENT_TYPES[own]
+    assert (
+        client.get("/feed/json/", HTTP_ACCEPT=browser)["Content-Type"]
+        == CONTENT_TYPES["json"]
+    )

@@ -73,13 +73,15 @@ def test_same_text_renders_the_same_ids():
 
 
 def test_headings_have_permalinks():
-    """Each heading carries a link to its own anchor."""
+    """Each heading carries a link to its own anchor, hidden from assistive tech."""
     doc = lxml_html.fragment_fromstring(
         render_markdown("## Part one\n").html, create_parent="div"
     )
     link = doc.find(".//h2/a")
     assert link.get("href") == "#part-one"
     assert link.get("class") == "heading-link"
+    # Out of the way of screen readers and the Tab key: the TOC has the same links.
+    assert link.get("aria-hidden") == "true" and link.get("tabindex") == "-1"
 
 
 def test_toc_titles_are_plain_text():

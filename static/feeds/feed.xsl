@@ -16,14 +16,9 @@
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <title><xsl:value-of select="$title"/> (web feed)</title>
-        <style>
-          body { font: 1.05rem/1.6 system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; background: #fdfcf8; }
-          .about { background: #f3f1ea; padding: 0.75rem 1rem; border-radius: 4px; }
-          h1 { font-family: Georgia, serif; }
-          li { margin: 1rem 0; }
-          .when { color: #4a4a4a; font-size: 0.9rem; }
-          a { color: #0b4f8a; }
-        </style>
+        <!-- A stylesheet, not an inline style: the feed is served with the
+             site's Content-Security-Policy (style-src 'self'). -->
+        <link rel="stylesheet" href="/static/feeds/feed.css"/>
       </head>
       <body>
         <main>

@@ -125,12 +125,6 @@ def test_tables_of_contents_of_every_shape_are_valid(client, tmp_path):
     assert not messages, describe(messages, names)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tests/test_views.py pins the byline's datetime to published_at."
-    "isoformat(), whose six-digit fraction HTML rejects; published_at should "
-    "be stored to the second (a Python-side change)",
-)
 def test_article_published_mid_second_is_valid_html(client, tmp_path):
     """An article published at a time with microseconds (any made in the admin) is valid HTML."""
     require_vnu()

@@ -99,19 +99,28 @@ def test_reader_journey(open_page, live_server, newsroom, artifacts, viewport):
     assert marks.first.inner_text().lower().startswith("sanction")
     arrive(page, newsroom, artifacts, viewport, 6, "search")
 
-    # 7. The RSS link in the footer answers with an RSS 2.0 document.
+    # 7. The RSS link in the footer answers with an RSS 2.0 document, typed
+    # application/xml for a browser so the XSL view turns it into a page.
     rss_link = page.locator(".site-footer a", has_text="RSS")
     with page.expect_response(lambda r: r.url.endswith("/feed/")) as answer:
         rss_link.click()
     response = answer.value
     assert response.status == 200
-    assert response.headers["content-type"].startswith("application/rss+xml")
-    feed = etree.fromstring(response.body())
+    assert response.headers["content-type"] == "application/xml; charset=utf-8"
+    # The browser's copy of the body may already be the XSL output, so read
+    # the feed itself as a feed reader would.
+    as_reader = page.request.get(
+        response.url, headers={"Accept": "application/rss+xml"}
+    )
+    assert as_reader.headers["content-type"] == "application/rss+xml; charset=utf-8"
+    feed = etree.fromstring(as_reader.body())
     assert feed.tag == "rss" and feed.get("version") == "2.0"
     feed_titles = [item.findtext("title") for item in feed.iter("item")]
     assert lead_title in feed_titles
     assert not {post.title for post in newsroom["hidden"]} & set(feed_titles)
     page.wait_for_load_state()
+    expect(page.locator("body")).to_contain_text("This is a web feed")
+    expect(page.locator("main ol li a").first).to_have_text(lead_title)
     snap(page, artifacts, viewport, 7, "feed")
 
 
