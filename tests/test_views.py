@@ -404,3 +404,12 @@ def test_cached_page_costs_one_query(client, world, django_assert_num_queries):
     client.get("/")
     with django_assert_num_queries(1):
         assert client.get("/").status_code == 200
+
+
+def test_byline_updated_time_follows_story_updates(client):
+    """A living story's byline says when it was last updated: its newest update."""
+    post = make_post(age=timedelta(days=2))
+    update = make_update(post, age=timedelta(hours=3))
+    doc = page(client.get(post.get_absolute_url()))
+    times = [t.get("datetime") for t in doc.cssselect(".byline time")]
+    assert times == [post.published_at.isoformat(), update.published_at.isoformat()]

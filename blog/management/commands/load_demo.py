@@ -26,28 +26,45 @@ TAG_DESCRIPTIONS = {
 }
 
 
-def abstract_art(seed: str, size=(1600, 900)) -> bytes:
+# A muted, newspaper-like palette, named so the alt text can say what is drawn.
+PALETTE = [
+    ("slate blue", (51, 101, 138)),
+    ("pale blue", (134, 187, 216)),
+    ("deep teal", (47, 72, 88)),
+    ("sage", (135, 187, 162)),
+    ("sand", (212, 180, 131)),
+    ("ochre", (214, 158, 46)),
+    ("brick red", (164, 74, 63)),
+    ("charcoal", (54, 73, 88)),
+    ("stone", (228, 223, 218)),
+    ("olive", (118, 130, 84)),
+]
+
+
+def abstract_art(seed: str, size=(1600, 900)) -> tuple[bytes, str]:
     """A deterministic abstract illustration (bands and circles) for a demo
-    post: our own picture, made here, so the demo ships no one else's work."""
+    post, and alt text saying what it shows: our own picture, made here, so
+    the demo ships no one else's work."""
     digest = hashlib.sha256(seed.encode()).digest()
-    palette = [tuple(digest[i : i + 3]) for i in range(0, 24, 3)]
-    image = Image.new("RGB", size, palette[0])
+    bands = [PALETTE[digest[i] % len(PALETTE)] for i in range(2)]
+    circles = [c for c in PALETTE if c not in bands]
+    circle = circles[digest[2] % len(circles)]
+    image = Image.new("RGB", size, bands[0][1])
     draw = ImageDraw.Draw(image)
     width, height = size
-    for band in range(6):
+    for band in range(1, 6, 2):
         top = band * height // 6
-        draw.rectangle([0, top, width, top + height // 6], fill=palette[1 + band % 4])
-    for circle in range(5):
-        x = digest[8 + circle] * width // 255
-        y = digest[14 + circle] * height // 255
-        radius = 60 + digest[20 + circle] * 2
-        draw.ellipse(
-            [x - radius, y - radius, x + radius, y + radius],
-            fill=palette[5 + circle % 3],
-        )
+        draw.rectangle([0, top, width, top + height // 6], fill=bands[1][1])
+    for n in range(3):
+        x = digest[8 + n] * width // 255
+        y = digest[14 + n] * height // 255
+        radius = 80 + digest[20 + n]
+        draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=circle[1])
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
-    return buffer.getvalue()
+    names = bands[0][0] if bands[0] == bands[1] else f"{bands[0][0]} and {bands[1][0]}"
+    alt = f"Abstract illustration: horizontal {names} bands with three {circle[0]} circles"
+    return buffer.getvalue(), alt
 
 
 class Command(BaseCommand):
@@ -67,9 +84,11 @@ class Command(BaseCommand):
         for path in files:
             post = import_markdown_file(path).post
             if not post.lead_image:
+                picture, alt = abstract_art(post.slug)
                 post.lead_image.save(
-                    f"{post.slug}.png", ContentFile(abstract_art(post.slug)), save=False
+                    f"{post.slug}.png", ContentFile(picture), save=False
                 )
+                post.lead_image_alt = alt
                 post.save()
         for name, description in SECTION_DESCRIPTIONS.items():
             Section.objects.filter(name=name).update(description=description)
