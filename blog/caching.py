@@ -16,9 +16,11 @@ Last-Modified header and the cache key all derive from it, so:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,9 +35,23 @@ from django.utils.http import http_date
 
 from blog.models import Post, SiteState, StoryUpdate
 
-# Bumped by hand when templates change in a way a deploy must not serve stale;
-# the release (image) version covers everything else.
-CACHE_GENERATION = "1"
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the code and templates that render pages, read once per
+    process: a new release never serves (or 304s) what the old one cached,
+    and two machines running the same release agree."""
+    digest = hashlib.blake2b(digest_size=8)
+    root = Path(settings.BASE_DIR)
+    for folder, pattern in (
+        ("blog", "*.py"),
+        ("templates", "*.html"),
+        ("static", "*.*"),
+    ):
+        for path in sorted((root / folder).rglob(pattern)):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def newest_change(listing, updates=None) -> datetime:
@@ -78,7 +94,7 @@ def site_changed(request, *args, **kwargs) -> datetime:
 
 
 def _etag(changed: datetime, variant: str = "") -> str:
-    raw = f"{CACHE_GENERATION}|{settings.DATELINE['RELEASE']}|{changed.isoformat()}|{variant}"
+    raw = f"{code_fingerprint()}|{changed.isoformat()}|{variant}"
     return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 

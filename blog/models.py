@@ -310,6 +310,19 @@ class Post(models.Model):
         return reading_minutes(self.word_count)
 
     @property
+    def has_toc(self) -> bool:
+        """A table of contents earns its place from two sub-sections up."""
+        return sum(1 for entry in self.toc if entry["level"] == 2) >= 2
+
+    def last_updated(self, updates):
+        """When readers should read "Updated": the newest story update (`updates`
+        newest first) or an edit after publication, whichever is later."""
+        changes = [update.published_at for update in updates[:1]]
+        if self.was_updated:
+            changes.append(self.updated_at)
+        return max(changes, default=None)
+
+    @property
     def was_updated(self) -> bool:
         """Edited after it went out (a minute's grace for typos). Counting from
         creation too keeps a backdated import from claiming an update."""

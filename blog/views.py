@@ -159,12 +159,7 @@ class PostDetailView(DetailView):
         if not self.request.user.is_staff:
             updates = updates.published()
         context["updates"] = list(updates)
-        # "Updated" means a story update or an edit after publication.
-        changes = [u.published_at for u in context["updates"][:1]]
-        if post.was_updated:
-            changes.append(post.updated_at)
-        context["updated_at"] = max(changes, default=None)
-        context["show_toc"] = sum(1 for entry in post.toc if entry["level"] == 2) >= 2
+        context["updated_at"] = post.last_updated(context["updates"])
         context["previous_post"], context["next_post"] = post.neighbours_in_section()
         context["related_posts"] = Post.objects.published().related_to(post)
         meta = context["meta"] = article_page(self.request, post)

@@ -209,7 +209,6 @@ DATELINE = {
     "PAGE_SIZE": int(os.environ.get("DATELINE_PAGE_SIZE", "12")),
     "FEED_ITEMS": int(os.environ.get("DATELINE_FEED_ITEMS", "20")),
     # How long a shared cache (CDN) may hold a page or feed before asking again.
-    "RELEASE": os.environ.get("DATELINE_RELEASE", "dev"),
     "CDN_MAX_AGE": int(os.environ.get("DATELINE_CDN_MAX_AGE", "60")),
     "WEBSUB_HUB": os.environ.get("WEBSUB_HUB", ""),
     "SERVE_MEDIA": env_bool("DATELINE_SERVE_MEDIA", True),
