@@ -48,17 +48,18 @@ $(VAR)/secret_key:
 	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	@chmod 600 $@
 
+# Settings read the key kept in var/secret_key (config/settings.py).
 run: install $(VAR)/secret_key
-	@DJANGO_SECRET_KEY="$$(cat $(VAR)/secret_key)" $(PY) manage.py migrate --noinput -v 0
-	@DJANGO_SECRET_KEY="$$(cat $(VAR)/secret_key)" $(PY) manage.py collectstatic --noinput -v 0
-	@DJANGO_SECRET_KEY="$$(cat $(VAR)/secret_key)" $(PY) manage.py load_demo
-	@DJANGO_SECRET_KEY="$$(cat $(VAR)/secret_key)" $(PY) manage.py ensure_admin
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py load_demo
+	@$(PY) manage.py ensure_admin
 	@echo "Dateline is serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops it."
-	@DJANGO_SECRET_KEY="$$(cat $(VAR)/secret_key)" exec $(BIN)/gunicorn config.wsgi \
+	@exec $(BIN)/gunicorn config.wsgi \
 		--bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - --log-level warning
 
 admin-password: install $(VAR)/secret_key
-	@DJANGO_SECRET_KEY="$$(cat $(VAR)/secret_key)" $(PY) manage.py changepassword admin
+	@$(PY) manage.py changepassword admin
 
 # The suite runs with DEBUG off, as production does; the key is throwaway.
 test: install-test

@@ -29,12 +29,21 @@ def django(code: str, **env) -> subprocess.CompletedProcess:
     )
 
 
-def test_refuses_to_start_without_a_secret_key_in_production():
-    """With DEBUG off and no DJANGO_SECRET_KEY, Django will not start, and says why."""
-    result = django("print('started')")
+def test_refuses_to_start_without_a_secret_key_in_production(tmp_path):
+    """With DEBUG off, no DJANGO_SECRET_KEY and no kept key, Django will not start, and says why."""
+    result = django("print('started')", DATELINE_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
     assert "started" not in result.stdout
+
+
+def test_a_kept_local_key_is_used(tmp_path):
+    """`make run` keeps a key in var/secret_key; manage.py commands use it."""
+    (tmp_path / "secret_key").write_text("kept-local-key\n")
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    assert (
+        django(code, DATELINE_VAR_DIR=str(tmp_path)).stdout.strip() == "kept-local-key"
+    )
 
 
 def test_debug_is_off_by_default():
