@@ -37,4 +37,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 # The database is migrated by a one-off `docker run IMAGE python manage.py
 # migrate` before a release goes live (see README), not by every web worker.
-CMD ["sh", "-c", "exec gunicorn config.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --access-logfile - --forwarded-allow-ips '*'"]
+# Behind a load balancer, set FORWARDED_ALLOW_IPS to its address so gunicorn
+# trusts its X-Forwarded-* headers (and no one else's).
+CMD ["sh", "-c", "exec gunicorn config.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
@@ -6,6 +7,7 @@ from django.utils.safestring import mark_safe
 from taggit.models import Tag as TaggitTag
 
 from blog.models import Post, Section, StoryUpdate, Tag
+from blog.tagging import MAX_TAG_LENGTH
 
 # taggit's own tag model is unused (we tag through blog.Tag); hide its admin.
 admin.site.unregister(TaggitTag)
@@ -28,6 +30,22 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PostAdminForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = "__all__"  # noqa: DJ007 - the admin passes its fieldsets
+
+    def clean_tags(self):
+        names = self.cleaned_data["tags"]
+        too_long = [name for name in names if len(name) > MAX_TAG_LENGTH]
+        if too_long:
+            raise forms.ValidationError(
+                f"A tag name has at most {MAX_TAG_LENGTH} characters: "
+                f"{too_long[0][:40]}… is {len(too_long[0])}."
+            )
+        return names
+
+
 class StoryUpdateInline(admin.StackedInline):
     model = StoryUpdate
     extra = 0
@@ -38,6 +56,7 @@ class StoryUpdateInline(admin.StackedInline):
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
+    form = PostAdminForm
     list_display = [
         "title",
         "section",
@@ -108,6 +127,19 @@ class PostAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
+
+    def save_model(self, request, obj, form, change):
+        # Pressing publish on a draft publishes it now, unless the editor chose
+        # a time: the date the draft was started is not its publication date.
+        publishing = "status" in form.changed_data or not change
+        if (
+            publishing
+            and obj.status == Post.Status.PUBLISHED
+            and "published_at" not in form.changed_data
+            and obj.published_at < timezone.now()
+        ):
+            obj.published_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
     def get_changeform_initial_data(self, request):
         return {

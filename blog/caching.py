@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Subquery
+from django.http import QueryDict
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
@@ -35,6 +36,15 @@ from django.utils.http import http_date
 
 from blog.models import Post, SiteState, StoryUpdate
 
+CODE_FOLDERS = (("blog", "*.py"), ("templates", "*.html"), ("static", "*.*"))
+
+
+def _code_files():
+    root = Path(settings.BASE_DIR)
+    for folder, pattern in CODE_FOLDERS:
+        for path in sorted((root / folder).rglob(pattern)):
+            yield root, path
+
 
 @functools.cache
 def code_fingerprint() -> str:
@@ -42,16 +52,18 @@ def code_fingerprint() -> str:
     process: a new release never serves (or 304s) what the old one cached,
     and two machines running the same release agree."""
     digest = hashlib.blake2b(digest_size=8)
-    root = Path(settings.BASE_DIR)
-    for folder, pattern in (
-        ("blog", "*.py"),
-        ("templates", "*.html"),
-        ("static", "*.*"),
-    ):
-        for path in sorted((root / folder).rglob(pattern)):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
+    for root, path in _code_files():
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@functools.cache
+def code_modified() -> datetime:
+    """When that code last changed: the floor of every Last-Modified, so a
+    client revalidating by date alone also refetches after a release."""
+    newest = max(path.stat().st_mtime for _, path in _code_files())
+    return datetime.fromtimestamp(newest, tz=UTC)
 
 
 def newest_change(listing, updates=None) -> datetime:
@@ -93,13 +105,41 @@ def site_changed(request, *args, **kwargs) -> datetime:
     return newest_change(Post.objects.all(), StoryUpdate.objects.published())
 
 
+def settings_fingerprint() -> str:
+    """The settings that change what pages say (page size, feed length,
+    names, public address, time zone): changing one is a new representation."""
+    relevant = (
+        sorted(settings.DATELINE.items()),
+        settings.SITE_URL,
+        settings.TIME_ZONE,
+        settings.LANGUAGE_CODE,
+    )
+    return hashlib.blake2b(repr(relevant).encode(), digest_size=8).hexdigest()
+
+
 def _etag(changed: datetime, variant: str = "") -> str:
-    raw = f"{code_fingerprint()}|{changed.isoformat()}|{variant}"
+    raw = (
+        f"{code_fingerprint()}|{settings_fingerprint()}|{changed.isoformat()}|{variant}"
+    )
     return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
 def has_session(request) -> bool:
     return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+# The only query parameters public views read; the cache key (and the links
+# pages render) ignore the rest, so ?utm_source=… cannot multiply entries.
+PAGE_PARAMS = ("page", "q", "p")  # p: sitemap pages
+
+
+def page_params(request) -> QueryDict:
+    """The request's query string, reduced to the parameters views read."""
+    params = QueryDict(mutable=True)
+    for name in PAGE_PARAMS:
+        if name in request.GET:
+            params.setlist(name, request.GET.getlist(name)[:1])
+    return params
 
 
 def public_cache(validator=site_changed, variant=None):
@@ -123,7 +163,7 @@ def public_cache(validator=site_changed, variant=None):
                     patch_vary_headers(response, ["Cookie"])
                 return response
 
-            changed = validator(request, *args, **kwargs)
+            changed = max(validator(request, *args, **kwargs), code_modified())
             etag = _etag(changed, variant(request) if variant else "")
             response = get_conditional_response(
                 request, etag=etag, last_modified=int(changed.timestamp())
@@ -132,7 +172,8 @@ def public_cache(validator=site_changed, variant=None):
                 key = (
                     "page:"
                     + hashlib.blake2b(
-                        f"{etag}|{request.get_full_path()}".encode(), digest_size=16
+                        f"{etag}|{request.path}?{page_params(request).urlencode()}".encode(),
+                        digest_size=16,
                     ).hexdigest()
                 )
                 response = cache.get(key)

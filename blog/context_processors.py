@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from blog.caching import page_params
 from blog.models import Section
 
 
@@ -9,5 +10,6 @@ def site(request):
     template shows them (the 500 page must not touch the database)."""
     return {
         "site_name": settings.DATELINE["SITE_NAME"],
+        "page_params": SimpleLazyObject(lambda: page_params(request)),
         "nav_sections": SimpleLazyObject(lambda: list(Section.objects.all())),
     }

@@ -9,13 +9,11 @@ answers 304 before any item is fetched.
 from __future__ import annotations
 
 import copy
-import html
 import json
-import re
-from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
 from django.urls import reverse
@@ -29,21 +27,9 @@ from django.utils.feedgenerator import (
 from django.utils.html import escape
 
 from blog.caching import newest_change
+from blog.markup import absolutize_urls
 from blog.metadata import absolute_uri, public_request, site_name
 from blog.models import Post, Section, StoryUpdate, Tag
-
-_URL_ATTR_RE = re.compile(r'\b(href|src)="([^"]*)"')
-
-
-def absolutize_urls(fragment: str, base: str) -> str:
-    """Make every href/src in sanitised HTML absolute against `base`: a feed
-    reader has no page to resolve `/2026/…` or `#section` against."""
-
-    def repl(match: re.Match) -> str:
-        url = urljoin(base, html.unescape(match.group(2)))
-        return f'{match.group(1)}="{escape(url)}"'
-
-    return _URL_ATTR_RE.sub(repl, fragment)
 
 
 class HubMixin:
@@ -63,6 +49,10 @@ class DatelineRssFeed(HubMixin, Rss201rev2Feed):
         }
 
     def add_root_elements(self, handler):
+        # Readers treat RSS channel text as HTML, as they do item titles: the
+        # names of sections, tags and stories are escaped once more.
+        for key in ("title", "description"):
+            self.feed[key] = escape(self.feed[key])
         super().add_root_elements(handler)
         if self.hub_url():
             handler.addQuickElement(
@@ -194,6 +184,14 @@ class JsonFeed(HubMixin, SyndicationFeed):
 FORMATS = {"rss": DatelineRssFeed, "atom": DatelineAtomFeed, "json": JsonFeed}
 
 
+class MovedPermanently(Exception):
+    """Raised by get_object when the feed lives at another address."""
+
+    def __init__(self, location: str):
+        super().__init__(location)
+        self.location = location
+
+
 def feed_audience(request) -> str:
     """ "browser" when a person opened the feed in a browser (it asks for HTML),
     else "reader". Browsers show application/rss+xml as raw text but apply
@@ -214,7 +212,10 @@ class DatelineFeed(Feed):
         # per-request state goes on a copy, never on self.
         feed = copy.copy(self)
         feed.request = public_request(request)
-        response = Feed.__call__(feed, feed.request, *args, **kwargs)
+        try:
+            response = Feed.__call__(feed, feed.request, *args, **kwargs)
+        except MovedPermanently as moved:
+            return HttpResponsePermanentRedirect(moved.location)
         if self.fmt != "json" and feed_audience(request) == "browser":
             response.headers["Content-Type"] = "application/xml; charset=utf-8"
         return response
@@ -387,8 +388,22 @@ class TagFeed(PostFeed):
 class StoryFeed(PostFeed):
     """One developing story: its updates, newest first, then the article."""
 
+    SUFFIXES = {"rss": "feed/", "atom": "feed/atom/", "json": "feed/json/"}
+
     def get_object(self, request, slug, **kwargs):
-        return get_object_or_404(Post.objects.published().for_listing(), slug=slug)
+        """The story by its slug or an old one; a wrong date or an old slug
+        answers 301 to the feed's canonical address, as the article does."""
+        stories = Post.objects.published().for_listing()
+        post = (
+            stories.filter(slug=slug).first()
+            or stories.filter(old_slugs__slug=slug).first()
+        )
+        if post is None:
+            raise Post.DoesNotExist
+        canonical = post.get_absolute_url() + self.SUFFIXES[self.fmt]
+        if request.path != canonical:
+            raise MovedPermanently(canonical)
+        return post
 
     def items(self, obj):
         updates = list(

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from blog.models import Post, Section, StoryUpdate, Tag
+from blog.tagging import MAX_TAG_LENGTH, parse_tags
 
 DESK_USERNAME = "desk"
 
@@ -69,7 +70,7 @@ def as_list(value) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        value = value.split(",")
+        return parse_tags(value)
     return [str(item).strip() for item in value if str(item).strip()]
 
 
@@ -89,16 +90,31 @@ def desk_author():
 def section_named(name: str) -> Section:
     section = Section.objects.filter(name__iexact=name).first()
     if section is None:
-        position = Section.objects.count()
-        section = Section.objects.create(
-            name=name, slug=slugify(name), position=position
+        section = Section(
+            name=name, slug=slugify(name), position=Section.objects.count()
         )
+        if not section.slug:
+            raise ImportProblem(
+                f"cannot make an address for the section {name!r}: create it in the "
+                "admin first (choosing its slug), then import"
+            )
+        try:
+            section.full_clean()
+        except ValidationError as error:
+            raise ImportProblem(
+                f"section {name!r}: {'; '.join(error.messages)}"
+            ) from error
+        section.save()
     return section
 
 
 def tags_named(names: list[str]) -> list[Tag]:
     tags = []
     for name in names:
+        if len(name) > MAX_TAG_LENGTH:
+            raise ImportProblem(
+                f"tag names are at most {MAX_TAG_LENGTH} characters: {name!r}"
+            )
         tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(
             name=name
         )

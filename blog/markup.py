@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import TypedDict
+from urllib.parse import urljoin
 
 import bleach
 import markdown
@@ -118,6 +119,34 @@ _CLEANER = bleach.Cleaner(
 def sanitize_html(fragment: str) -> str:
     """Keep only allowlisted tags, attributes and URL protocols; escape the rest."""
     return _CLEANER.clean(fragment)
+
+
+class _AbsoluteUrls(Filter):
+    base = ""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in {"StartTag", "EmptyTag"}:
+                for key in ((None, "href"), (None, "src")):
+                    if key in token["data"]:
+                        token["data"][key] = urljoin(self.base, token["data"][key])
+            yield token
+
+
+def absolutize_urls(fragment: str, base: str) -> str:
+    """Sanitised HTML with every href and src made absolute against `base`:
+    a feed reader has no page to resolve `/2026/…` or `#section` against.
+    Parsed, not pattern-matched, so `href="…"` inside code stays as written."""
+    absolute = type("AbsoluteUrls", (_AbsoluteUrls,), {"base": base})
+    cleaner = bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=lambda tag, name, value: True,  # already sanitised on save
+        protocols=ALLOWED_PROTOCOLS,
+        css_sanitizer=CSS_SANITIZER,
+        strip_comments=True,
+        filters=[absolute],
+    )
+    return cleaner.clean(fragment)
 
 
 _TAG_RE = re.compile(r"<[^>]*>")

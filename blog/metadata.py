@@ -39,6 +39,10 @@ class PublicRequest:
     def is_secure(self):
         return self._site.scheme == "https"
 
+    @property
+    def scheme(self):
+        return self._site.scheme
+
     def build_absolute_uri(self, location=None):
         return urljoin(
             settings.SITE_URL + "/", location or self._request.get_full_path()

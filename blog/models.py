@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.text import Truncator
+from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
@@ -46,6 +46,12 @@ class Tag(TagBase):
 
     def get_absolute_url(self):
         return reverse("blog:tag", kwargs={"slugs": [self.slug]})
+
+    def slugify(self, tag, i=None):
+        """Unicode slugs (россия) are fine; a name with no letters or digits
+        at all (an emoji, "?") still gets an address."""
+        slug = slugify(tag, allow_unicode=True) or "tag"
+        return slug if i is None else f"{slug}-{i}"
 
 
 class TaggedPost(TaggedItemBase):
@@ -227,24 +233,29 @@ class Post(models.Model):
         self.word_count = rendered.word_count
         self.summary = self.summary.strip() or Truncator(rendered.text).words(40)
         loaded = getattr(self, "_loaded", {})
-        if self.lead_image and (
-            not self.lead_image_renditions
-            or loaded.get("lead_image") != self.lead_image.name
-        ):
-            self.lead_image_renditions = make_renditions(self.lead_image)
-        elif not self.lead_image:
+        if not self.lead_image:
             self.lead_image_renditions = []
         super().save(*args, **kwargs)
         old_slug = loaded.get("slug")
         if old_slug and old_slug != self.slug:
             OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
         OldSlug.objects.filter(slug=self.slug).delete()
+        # After the save, so an upload is already stored under its final name.
+        afterwards = {}
+        if self.lead_image and (
+            not self.lead_image_renditions
+            or loaded.get("lead_image") != self.lead_image.name
+        ):
+            self.lead_image_renditions = make_renditions(self.lead_image)
+            afterwards["lead_image_renditions"] = self.lead_image_renditions
         if connection.vendor == "postgresql":
-            Post.objects.filter(pk=self.pk).update(
-                search_vector=SearchVector("title", weight="A", config="english")
+            afterwards["search_vector"] = (
+                SearchVector("title", weight="A", config="english")
                 + SearchVector("summary", weight="B", config="english")
                 + SearchVector("body_text", weight="C", config="english")
             )
+        if afterwards:
+            Post.objects.filter(pk=self.pk).update(**afterwards)
         self._loaded = {
             f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields
         }

@@ -8,6 +8,7 @@ updates move their post's `updated_at`, so the story and every listing that
 shows it change too.
 """
 
+from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -37,6 +38,18 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
 @receiver(post_delete, sender=Tag)
 def structure_changed(sender, raw=False, **kwargs):
     if not raw:
+        SiteState.touch()
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def author_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Bylines show authors' names: a rename reaches every page and feed. A
+    login (which only stamps last_login) does not count."""
+    if (
+        not raw
+        and update_fields != frozenset({"last_login"})
+        and instance.posts.exists()
+    ):
         SiteState.touch()
 
 

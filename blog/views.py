@@ -1,3 +1,4 @@
+import logging
 from itertools import groupby
 
 from django.conf import settings
@@ -21,6 +22,8 @@ from blog.metadata import (
 )
 from blog.models import Post, Section, StoryUpdate, Tag
 from blog.search import as_posts, search_posts
+
+logger = logging.getLogger(__name__)
 
 
 class PublishedPostMixin:
@@ -300,7 +303,13 @@ def robots_txt(request):
 @require_safe
 def media(request, path):
     """Uploaded images, when no object store or web server serves them.
-    Rendition names carry a content hash, so they may be cached for a year."""
+
+    Readers get renditions only: resized, stripped of camera metadata, named by
+    a content hash (so cacheable for a year) and so not guessable for drafts.
+    Originals, at their upload names, are for editors.
+    """
+    if not path.startswith("renditions/") and not request.user.is_staff:
+        raise Http404("No such file.")
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
     patch_cache_control(
         response, public=True, max_age=60 * 60 * 24 * 365, immutable=True
@@ -315,10 +324,10 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as error:
-        response = JsonResponse(
-            {"status": "unavailable", "database": str(error)}, status=503
-        )
+    except Exception:  # any database failure means unhealthy
+        # The details go to the log, not to whoever asked.
+        logger.exception("Health check: the database does not answer")
+        response = JsonResponse({"status": "unavailable"}, status=503)
     else:
         response = JsonResponse({"status": "ok", "database": connection.vendor})
     add_never_cache_headers(response)

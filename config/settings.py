@@ -56,8 +56,11 @@ if SITE_URL and (_site.scheme not in {"http", "https"} or not _site.hostname):
     )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
-if _site.hostname and _site.hostname not in ALLOWED_HOSTS:
-    ALLOWED_HOSTS.append(_site.hostname)
+# Loopback always answers, so a container's own health check reaches
+# /healthz whatever public names are configured.
+for _host in ("127.0.0.1", "localhost", "[::1]", _site.hostname):
+    if _host and _host not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_host)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 if SITE_URL and SITE_URL not in CSRF_TRUSTED_ORIGINS:
     CSRF_TRUSTED_ORIGINS.append(f"{_site.scheme}://{_site.netloc}")
@@ -176,6 +179,11 @@ STORAGES = {
 WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Tags are typed as comma-separated names; "iran" finds the existing "Iran".
+TAGGIT_CASE_INSENSITIVE = True
+TAGGIT_TAGS_FROM_STRING = "blog.tagging.parse_tags"
+TAGGIT_STRING_FROM_TAGS = "blog.tagging.format_tags"
 
 # HTTPS hardening follows SITE_URL, so the same settings serve plain HTTP on
 # 127.0.0.1 for `make run` and the tests (DESIGN.md, Configuration).

@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
-from blog import views
+from blog import sitemaps, views
 from blog.caching import public_cache
 from blog.sitemaps import SITEMAPS
 
@@ -15,11 +14,19 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    # An index of per-kind sitemaps (paginated past 5,000 URLs each), so a
+    # large archive stays fully listed.
     path(
         "sitemap.xml",
-        public_cache()(sitemap),
-        {"sitemaps": SITEMAPS},
+        public_cache()(sitemaps.sitemap_index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        public_cache()(sitemaps.sitemap_section),
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
     ),
     path("", include("blog.urls")),
 ]

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from lxml import html as lxml_html
 
-from blog.models import Post
+from blog.models import Post, Tag
 from tests.factories import make_post, make_section, make_tag
 from tests.xss import script_vectors
 
@@ -223,3 +223,103 @@ def test_readers_cannot_reach_the_admin(client):
     """The admin asks anonymous visitors to log in."""
     response = client.get("/admin/blog/post/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_editor_uploads_a_lead_image(staff_client, client):
+    """Uploading a lead image with alt text in the admin stores it and its
+    renditions; the article shows them."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_images import png_bytes
+
+    image = SimpleUploadedFile("harbour.png", png_bytes(1600, 900), "image/png")
+    data = form_data(lead_image=image, lead_image_alt="A harbour at dawn")
+    data["author"] = staff_client.user.pk
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 302, response.content.decode()[:500]
+    post = Post.objects.get(slug="ceasefire-talks-resume")
+    assert post.lead_image.name.startswith("lead/")
+    assert [r["width"] for r in post.lead_image_renditions] == [480, 960, 1440]
+    assert all(
+        r["url"].startswith("/media/renditions/") for r in post.lead_image_renditions
+    )
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert post.lead_image_renditions[-1]["url"] in page
+    assert 'alt="A harbour at dawn"' in page
+
+
+def test_editor_replaces_a_lead_image(staff_client):
+    """Changing the image on an existing post makes new renditions."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_images import png_bytes
+
+    post = make_post(section=make_section("World"))
+    image = SimpleUploadedFile("new.png", png_bytes(1000, 500), "image/png")
+    data = form_data(section=post.section, slug=post.slug, title=post.title,
+                     lead_image=image, lead_image_alt="New picture")  # fmt: skip
+    data["author"] = post.author.pk
+    assert (
+        staff_client.post(f"/admin/blog/post/{post.pk}/change/", data).status_code
+        == 302
+    )
+    post.refresh_from_db()
+    assert [r["width"] for r in post.lead_image_renditions] == [480, 960, 1000]
+
+
+def test_tags_with_spaces_and_case(staff_client):
+    """'Middle East' stays one tag; 'iran' reuses an existing 'Iran'."""
+    make_tag("Iran")
+    data = form_data(tags="Middle East, iran")
+    data["author"] = staff_client.user.pk
+    assert staff_client.post("/admin/blog/post/add/", data).status_code == 302
+    post = Post.objects.get(slug="ceasefire-talks-resume")
+    assert sorted(t.name for t in post.tags.all()) == ["Iran", "Middle East"]
+    assert Tag.objects.count() == 2
+
+
+def test_overlong_tag_is_a_form_error(staff_client):
+    """A tag name over 100 characters is a form error, with the text kept."""
+    data = form_data(tags="Iran, " + "x" * 120)
+    data["author"] = staff_client.user.pk
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 200
+    assert "A tag name has at most 100 characters" in response.content.decode()
+    assert Post.objects.count() == 0
+
+
+def test_publishing_a_draft_dates_it_now(staff_client):
+    """A draft started days ago and published from the form is dated now,
+    unless the editor set the time."""
+    draft = make_post(status=Post.Status.DRAFT, age=timedelta(days=3))
+    day = timezone.localtime(draft.published_at)
+    data = form_data(section=draft.section, slug=draft.slug, title=draft.title,
+                     published_at_0=day.strftime("%Y-%m-%d"),
+                     published_at_1=day.strftime("%H:%M:%S"))  # fmt: skip
+    data["author"] = draft.author.pk
+    initial = {"initial-published_at_0": data["published_at_0"],
+               "initial-published_at_1": data["published_at_1"]}  # fmt: skip
+    assert (
+        staff_client.post(
+            f"/admin/blog/post/{draft.pk}/change/", {**data, **initial}
+        ).status_code
+        == 302
+    )
+    draft.refresh_from_db()
+    assert timezone.now() - draft.published_at < timedelta(minutes=1)
+
+
+def test_publishing_with_a_chosen_time_keeps_it(staff_client):
+    """An editor who sets a past time (backdating) keeps it."""
+    draft = make_post(status=Post.Status.DRAFT)
+    chosen = timezone.localtime() - timedelta(days=10)
+    data = form_data(section=draft.section, slug=draft.slug, title=draft.title,
+                     published_at_0=chosen.strftime("%Y-%m-%d"),
+                     published_at_1=chosen.strftime("%H:%M:%S"))  # fmt: skip
+    data["author"] = draft.author.pk
+    assert (
+        staff_client.post(f"/admin/blog/post/{draft.pk}/change/", data).status_code
+        == 302
+    )
+    draft.refresh_from_db()
+    assert abs((draft.published_at - chosen).total_seconds()) < 1

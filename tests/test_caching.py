@@ -135,3 +135,49 @@ def test_head_requests_get_headers_only(client):
     response = client.head("/")
     assert response.status_code == 200 and response.content == b""
     assert response["ETag"]
+
+
+def test_an_author_rename_reaches_pages(client):
+    """Renaming an author changes every byline on the next request."""
+    post = make_post()
+    client.get(post.get_absolute_url())
+    author = post.author
+    author.first_name, author.last_name = "Grace", "Reporter"
+    author.save()
+    assert "Grace Reporter" in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_a_login_does_not_invalidate_pages(client, django_assert_num_queries):
+    """An editor logging in (last_login only) leaves the cache alone."""
+    from django.contrib.auth.models import update_last_login
+
+    post = make_post()
+    client.get("/")
+    update_last_login(None, post.author)
+    with django_assert_num_queries(1):
+        client.get("/")
+
+
+def test_foreign_query_parameters_share_the_cached_page(
+    client, settings, django_assert_num_queries
+):
+    """?utm_source=… and friends neither multiply cache entries nor leak into links."""
+    settings.DATELINE = {**settings.DATELINE, "PAGE_SIZE": 1}
+    make_post(), make_post(), make_post()
+    first = client.get("/?page=2&utm_source=newsletter")
+    assert "utm_source" not in first.content.decode()
+    with django_assert_num_queries(1):
+        again = client.get("/?utm_campaign=x&page=2")
+    assert again.content == first.content
+    assert client.get("/?page=3").content != first.content
+
+
+def test_a_settings_change_is_a_new_representation(client, settings):
+    """Changing what pages say (e.g. the feed length) changes the ETag: no stale 304."""
+    for _ in range(3):
+        make_post()
+    first = client.get("/feed/")
+    settings.DATELINE = {**settings.DATELINE, "FEED_ITEMS": 1}
+    again = client.get("/feed/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert again.content.count(b"<item>") == 1

@@ -18,7 +18,6 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from lxml import etree as lxml_etree
 
-from blog.feeds import absolutize_urls
 from blog.models import Post
 from tests.conftest import SHARED, require_tool, which
 from tests.factories import make_post, make_section, make_tag, make_update
@@ -251,15 +250,6 @@ def test_content_urls_are_absolute(client, newsroom):
     for content in contents:
         for fragment in expected:
             assert fragment in content
-
-
-def test_absolutize_urls_leaves_absolute_ones_and_escapes():
-    """Relative href/src become absolute; absolute and mailto stay; & stays escaped."""
-    fragment = '<a href="/a?x=1&amp;y=2">a</a><a href="https://b.example/">b</a><a href="mailto:x@y.z">m</a>'
-    assert absolutize_urls(fragment, "https://news.example/2026/01/01/s/") == (
-        '<a href="https://news.example/a?x=1&amp;y=2">a</a>'
-        '<a href="https://b.example/">b</a><a href="mailto:x@y.z">m</a>'
-    )
 
 
 def test_section_tag_and_intersection_feeds_hold_only_their_posts(client, newsroom):
@@ -502,6 +492,12 @@ def test_hostile_title_summary_and_tag_come_out_escaped(client):
     assert item["title"] == HOSTILE and item["summary"] == HOSTILE
     assert HOSTILE in item["tags"]
     assert script_vectors(item["content_html"]) == []
+    # The channel titles (a tag's name) are text too: escaped once more in RSS.
+    tag_rss = ET.fromstring(
+        fetch(client, post.tags.first().get_absolute_url() + "feed/").content
+    )
+    assert script_vectors(tag_rss.findtext("channel/title")) == []
+    assert html.unescape(tag_rss.findtext("channel/title")).startswith(HOSTILE)
     # The tag feed's own title is the hostile name, as text.
     tag_feed = ET.fromstring(
         fetch(client, post.tags.first().get_absolute_url() + "feed/atom/").content
@@ -562,3 +558,31 @@ def test_browsers_get_the_xsl_view_readers_get_the_feed_type(client, newsroom):
         client.get("/feed/json/", HTTP_ACCEPT=browser)["Content-Type"]
         == CONTENT_TYPES["json"]
     )
+
+
+def test_xsl_view_of_hostile_feeds_stays_text(client):
+    """In the browser view of RSS and Atom, hostile names and titles stay text."""
+    from django.contrib.staticfiles import finders
+
+    post = make_post(HOSTILE, summary=HOSTILE, tags=[make_tag("</title>" + HOSTILE)])
+    xslt = lxml_etree.XSLT(lxml_etree.parse(finders.find("feeds/feed.xsl")))
+    tag_url = post.tags.first().get_absolute_url()
+    for url in ("/feed/", "/feed/atom/", tag_url + "feed/", tag_url + "feed/atom/"):
+        page = str(xslt(lxml_etree.fromstring(fetch(client, url).content)))
+        assert script_vectors(page.split("</head>", 1)[1]) == [], url
+        assert "<script" not in page, url
+
+
+def test_story_feed_follows_its_article_to_a_new_address(client, newsroom):
+    """A story feed at an old slug or a wrong date answers 301 to its canonical address."""
+    story = Post.objects.get(pk=newsroom["story"].pk)
+    old = story.get_absolute_url()
+    story.slug = "talks-renamed"
+    story.save()
+    for suffix in FORMATS.values():
+        response = client.get(old + "feed/" + suffix)
+        assert response.status_code == 301
+        assert response["Location"] == story.get_absolute_url() + "feed/" + suffix
+    response = client.get("/1999/01/01/talks-renamed/feed/atom/")
+    assert response.status_code == 301
+    assert response["Location"] == story.get_absolute_url() + "feed/atom/"

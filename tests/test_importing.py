@@ -118,3 +118,18 @@ def test_shared_article_imports_with_five_subsections_and_five_tags(shared_artic
     assert len(post.toc) == 5 and post.body_html.count("<h2 id=") == 5
     assert post.slug == "iran-russia-latest-news-updates"
     assert post.summary
+
+
+def test_section_name_without_latin_letters_is_refused():
+    """A section whose name gives no address is refused; nothing is created."""
+    text = "---\ntitle: Hello\nslug: hello\nsection: Политика\n---\nBody."
+    with pytest.raises(ImportProblem, match="create it in the admin first"):
+        import_markdown(text)
+    assert Section.objects.count() == 0 and Post.objects.count() == 0
+
+
+def test_overlong_tag_is_refused():
+    """Tag names over 100 characters are refused with a reason."""
+    text = "---\ntitle: Hello\nsection: World\ntags: [" + "x" * 120 + "]\n---\nBody."
+    with pytest.raises(ImportProblem, match="at most 100"):
+        import_markdown(text)

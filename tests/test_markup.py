@@ -5,7 +5,13 @@ import json
 import pytest
 from lxml import html as lxml_html
 
-from blog.markup import html_to_text, reading_minutes, render_markdown, sanitize_html
+from blog.markup import (
+    absolutize_urls,
+    html_to_text,
+    reading_minutes,
+    render_markdown,
+    sanitize_html,
+)
 from tests.conftest import SHARED
 from tests.xss import script_vectors
 
@@ -217,3 +223,33 @@ def test_shared_article_has_five_subsections(shared_article):
 def test_the_checker_catches_live_vectors(live):
     """The hostile-input checker itself flags script that would run (it can fail)."""
     assert script_vectors(live) != []
+
+
+def test_absolutize_urls_leaves_absolute_ones_and_escapes():
+    """Relative href/src become absolute; absolute and mailto stay; & stays escaped."""
+    fragment = (
+        '<a href="/a?x=1&amp;y=2">a</a><a href="https://b.example/">b</a>'
+        '<a href="mailto:x@y.z">m</a><img src="/i.png" alt="">'
+    )
+    assert absolutize_urls(fragment, "https://news.example/2026/01/01/s/") == (
+        '<a href="https://news.example/a?x=1&amp;y=2">a</a>'
+        '<a href="https://b.example/">b</a><a href="mailto:x@y.z">m</a>'
+        '<img src="https://news.example/i.png" alt="">'
+    )
+
+
+def test_absolutize_urls_leaves_code_text_alone():
+    """An href written inside a code sample is text, not a link: unchanged."""
+    rendered = render_markdown('Use `<a href="/about">` like [this](#part).').html
+    out = absolutize_urls(rendered, "https://news.example/x/")
+    assert 'href="/about"' in out  # the escaped sample, as written
+    assert 'href="https://news.example/x/#part"' in out
+
+
+def test_absolutize_urls_keeps_markup_safe():
+    """Rewriting never turns sanitised HTML into script."""
+    for vector in CLASSIC_VECTORS:
+        html_out = absolutize_urls(
+            render_markdown(vector).html, "https://news.example/"
+        )
+        assert script_vectors(html_out) == []

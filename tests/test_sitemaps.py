@@ -12,9 +12,18 @@ NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
 def locations(client):
-    root = ET.fromstring(client.get("/sitemap.xml").content)
-    return {url.findtext("s:loc", namespaces=NS): url.findtext("s:lastmod", namespaces=NS)
-            for url in root.findall("s:url", NS)}  # fmt: skip
+    """Every URL listed, following the index to each sitemap it names."""
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    found = {}
+    for sitemap in index.findall("s:sitemap", NS):
+        location = sitemap.findtext("s:loc", namespaces=NS)
+        path = "/" + location.split("/", 3)[3]
+        root = ET.fromstring(client.get(path).content)
+        for url in root.findall("s:url", NS):
+            found[url.findtext("s:loc", namespaces=NS)] = url.findtext(
+                "s:lastmod", namespaces=NS
+            )
+    return found
 
 
 def test_sitemap_lists_live_articles_sections_and_tags(client):
@@ -37,3 +46,24 @@ def test_sitemap_uses_site_url_behind_a_proxy(client, settings):
     settings.SITE_URL = "https://news.example"
     make_post()
     assert all(url.startswith("https://news.example/") for url in locations(client))
+
+
+def test_index_pages_a_large_archive(client, monkeypatch):
+    """Past a sitemap's limit, the index names every page, so nothing is left out."""
+    from blog.sitemaps import PostSitemap
+
+    monkeypatch.setattr(PostSitemap, "limit", 2)
+    posts = [make_post() for _ in range(5)]
+    urls = locations(client)
+    assert all("http://testserver" + p.get_absolute_url() in urls for p in posts)
+
+
+def test_index_uses_site_url(client, settings):
+    """The index's own links use SITE_URL too."""
+    settings.SITE_URL = "https://news.example"
+    make_post()
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    assert all(
+        s.findtext("s:loc", namespaces=NS).startswith("https://news.example/sitemap-")
+        for s in index.findall("s:sitemap", NS)
+    )

@@ -9,13 +9,15 @@
   <xsl:output method="html" encoding="utf-8" doctype-system="about:legacy-compat" indent="yes"/>
 
   <xsl:template match="/">
-    <xsl:variable name="title" select="rss/channel/title | atom:feed/atom:title"/>
+    <!-- RSS channel and item text is escaped twice by Dateline (readers
+         treat it as HTML), so one level of unescaping still leaves text; Atom
+         text is escaped once and is never output unescaped. -->
     <xsl:variable name="home" select="rss/channel/link | atom:feed/atom:link[@rel='alternate']/@href"/>
     <html lang="en">
       <head>
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title><xsl:value-of select="$title"/> (web feed)</title>
+        <title><xsl:value-of select="rss/channel/title" disable-output-escaping="yes"/><xsl:value-of select="atom:feed/atom:title"/> (web feed)</title>
         <!-- A stylesheet, not an inline style: the feed is served with the
              site's Content-Security-Policy (style-src 'self'). -->
         <link rel="stylesheet" href="/static/feeds/feed.css"/>
@@ -24,16 +26,14 @@
         <main>
           <p class="about">This is a web feed. Copy its address into a feed reader
             (NetNewsWire, Feedly, Inoreader, newsboat, Thunderbird…) to follow
-            <strong><xsl:value-of select="$title"/></strong>.</p>
-          <h1><xsl:value-of select="$title"/></h1>
-          <p><xsl:value-of select="rss/channel/description | atom:feed/atom:subtitle"/></p>
+            <strong><xsl:value-of select="rss/channel/title" disable-output-escaping="yes"/><xsl:value-of select="atom:feed/atom:title"/></strong>.</p>
+          <h1><xsl:value-of select="rss/channel/title" disable-output-escaping="yes"/><xsl:value-of select="atom:feed/atom:title"/></h1>
+          <p><xsl:value-of select="rss/channel/description" disable-output-escaping="yes"/><xsl:value-of select="atom:feed/atom:subtitle"/></p>
           <p><a href="{$home}">Read it on the site</a></p>
           <ol>
             <xsl:for-each select="rss/channel/item | atom:feed/atom:entry">
               <li>
                 <a href="{link | atom:link[@rel='alternate']/@href}">
-                  <!-- RSS titles are escaped twice by Dateline (readers treat them
-                       as HTML), so one level of unescaping still leaves text. -->
                   <xsl:value-of select="title" disable-output-escaping="yes"/>
                   <xsl:value-of select="atom:title"/>
                 </a>
