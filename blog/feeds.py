@@ -235,13 +235,16 @@ class DatelineFeed(Feed):
     def feed_url(self, obj):
         return self.request.path
 
+    def text(self, value: str) -> str:
+        """Plain text for a title or summary: RSS readers treat those as HTML,
+        so escape once more there; Atom and JSON declare them text."""
+        return escape(value) if self.fmt == "rss" else value
+
     def item_description(self, item):
-        # Plain text: RSS readers treat <description> as HTML, so escape it once
-        # more there; Atom and JSON declare it text.
-        return escape(item.summary) if self.fmt == "rss" else item.summary
+        return self.text(item.summary)
 
     def item_title(self, item):
-        return escape(item.title) if self.fmt == "rss" else item.title
+        return self.text(item.title)
 
     def limit(self) -> int:
         return settings.DATELINE["FEED_ITEMS"]
@@ -359,8 +362,8 @@ class TagFeed(PostFeed):
     """One tag or an intersection (`/tag/iran+russia/feed/`)."""
 
     def get_object(self, request, slugs):
-        tags = sorted(Tag.objects.filter(slug__in=slugs), key=lambda t: t.slug)
-        if len(tags) != len(set(slugs)):
+        tags = Tag.every_one_of(slugs)
+        if tags is None:
             raise Tag.DoesNotExist
         return tags
 
@@ -428,13 +431,14 @@ class StoryFeed(PostFeed):
     def item_title(self, item):
         if not self._is_update(item):
             return super().item_title(item)
-        title = f"Update, {item.published_at:%d %b %Y %H:%M %Z}: {item.story.title}"
-        return escape(title) if self.fmt == "rss" else title
+        return self.text(
+            f"Update, {item.published_at:%d %b %Y %H:%M %Z}: {item.story.title}"
+        )
 
     def item_description(self, item):
         if not self._is_update(item):
             return super().item_description(item)
-        return escape(item.summary) if self.fmt == "rss" else item.summary
+        return self.text(item.summary)
 
     def item_link(self, item):
         return item.get_absolute_url()

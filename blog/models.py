@@ -47,6 +47,13 @@ class Tag(TagBase):
     def get_absolute_url(self):
         return reverse("blog:tag", kwargs={"slugs": [self.slug]})
 
+    @classmethod
+    def every_one_of(cls, slugs) -> list[Tag] | None:
+        """The tags named by `slugs`, in slug order, or None if any is unknown
+        (a tag page or feed for an intersection needs every one)."""
+        tags = sorted(cls.objects.filter(slug__in=slugs), key=lambda tag: tag.slug)
+        return tags if len(tags) == len(set(slugs)) else None
+
     def slugify(self, tag, i=None):
         """Unicode slugs (россия) are fine; a name with no letters or digits
         at all (an emoji, "?") still gets an address."""

@@ -106,9 +106,8 @@ class TagView(PublishedPostMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        slugs = self.kwargs["slugs"]
-        self.tags = sorted(Tag.objects.filter(slug__in=slugs), key=lambda t: t.slug)
-        if len(self.tags) != len(slugs):
+        self.tags = Tag.every_one_of(self.kwargs["slugs"])
+        if self.tags is None:
             raise Http404("No such tag.")
         return super().get_queryset().tagged(*self.tags)
 
