@@ -2,10 +2,9 @@ import logging
 from itertools import groupby
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -313,21 +312,4 @@ def media(request, path):
     patch_cache_control(
         response, public=True, max_age=60 * 60 * 24 * 365, immutable=True
     )
-    return response
-
-
-@require_safe
-def healthz(request):
-    """200 when the app and its database answer; 503 (never a 500 page) otherwise."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # any database failure means unhealthy
-        # The details go to the log, not to whoever asked.
-        logger.exception("Health check: the database does not answer")
-        response = JsonResponse({"status": "unavailable"}, status=503)
-    else:
-        response = JsonResponse({"status": "ok", "database": connection.vendor})
-    add_never_cache_headers(response)
     return response

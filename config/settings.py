@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "blog.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "blog.middleware.ContentSecurityPolicyMiddleware",
+    "blog.degrade.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -128,11 +130,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
+# A database that stops answering must cost a reader seconds, not a worker
+# (issue 11): connecting, each statement on the server, and each round trip
+# seen from here are bounded; DATABASE_STATEMENT_TIMEOUT=0 lifts the last two
+# (long migrations on a large archive).
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "5"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "blog.postgresql"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if DATABASE_STATEMENT_TIMEOUT > 0:
+        _options.setdefault(
+            "options", f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT * 1000)}"
+        )
+        # The server's own timeout fires first; ours only if it cannot.
+        _options.setdefault("round_trip_timeout", DATABASE_STATEMENT_TIMEOUT + 2)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down is a cache miss, never an error (blog/cache_backends.py).
+            "BACKEND": "blog.cache_backends.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "dateline",
             "TIMEOUT": 60 * 60,
@@ -200,16 +220,51 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# One JSON object per line (blog/logs.py): time, level, logger, message, the
+# request id, and for each request its method, path, status and duration.
+# DATELINE_LOG_FORMAT=text gives the same lines for a human at a terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "blog.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "blog.logs.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": os.environ.get("DATELINE_LOG_FORMAT", "json"),
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
     },
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Error tracking is optional: SENTRY_DSN turns it on, with the `sentry` extra
+# installed (pip install ".[sentry]"). Nothing personal is sent.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    try:
+        import sentry_sdk
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            "SENTRY_DSN is set but sentry-sdk is not installed: install the "
+            'project with its extra, pip install ".[sentry]".'
+        ) from error
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        release=os.environ.get("SENTRY_RELEASE") or None,
+        send_default_pii=False,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # Dateline's own knobs.
 DATELINE = {

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from blog import sitemaps, views
+from blog import health, sitemaps, views
 from blog.caching import public_cache
 from blog.sitemaps import SITEMAPS
 
@@ -10,9 +10,14 @@ admin.site.site_header = "Dateline newsroom"
 admin.site.site_title = "Dateline newsroom"
 admin.site.index_title = "Write and publish"
 
+# The 404 page shows navigation from the database; with the database down it
+# and any other failure of the database answer 503 (blog/degrade.py).
+handler404 = "blog.degrade.page_not_found"
+handler500 = "blog.degrade.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     # An index of per-kind sitemaps (paginated past 5,000 URLs each), so a
     # large archive stays fully listed.

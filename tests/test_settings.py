@@ -76,9 +76,10 @@ def test_database_and_cache_come_from_the_environment(tmp_path):
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/dateline",
         REDIS_URL="redis://127.0.0.1:6379/1",
     )
+    # Django's PostgreSQL backend and RedisCache, bounded (issue 11).
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "blog.postgresql",
+        "blog.cache_backends.DegradingRedisCache",
     ]
 
 

@@ -1,0 +1,105 @@
+"""/healthz: can this node serve readers, and how is each dependency? (issue 11)
+
+A load balancer reads the status code: 200 while the node can serve readers
+(the database answers; a missing cache, storage or queue makes pages slower or
+imageless, not absent), 503 when it cannot. People read the body: one word per
+dependency, never an address, a message or a stack trace (those go to the log).
+Each check is bounded by its client's own timeouts (database connect and
+statement timeouts, the cache's short socket timeouts).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import JsonResponse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
+
+OK = "ok"
+UNAVAILABLE = "unavailable"
+
+
+def database_state() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return OK
+
+
+def cache_state() -> str:
+    ping = getattr(cache, "ping", None)
+    if ping is None:
+        # A per-process cache is always there; it just is not shared.
+        return "local"
+    return OK if ping() else UNAVAILABLE
+
+
+def storage_state() -> str:
+    # A lookup that needs no particular file: local disk or an S3 HEAD request.
+    default_storage.exists("healthz-probe")
+    return OK
+
+
+def queue_state() -> str:
+    if "django_tasks" not in settings.INSTALLED_APPS and not any(
+        app.startswith("django_tasks") for app in settings.INSTALLED_APPS
+    ):
+        return "absent"
+    from django_tasks import default_task_backend
+
+    # The database backend keeps its queue in the database: reaching it is
+    # reaching the queue.
+    if "database" in type(default_task_backend).__module__:
+        return database_state()
+    return OK
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str
+    state: Callable[[], str]
+    needed_by_readers: bool
+
+
+DEPENDENCIES = (
+    Dependency("database", database_state, needed_by_readers=True),
+    Dependency("cache", cache_state, needed_by_readers=False),
+    Dependency("storage", storage_state, needed_by_readers=False),
+    Dependency("queue", queue_state, needed_by_readers=False),
+)
+
+
+def check(dependency: Dependency) -> str:
+    try:
+        return dependency.state()
+    except Exception:  # any failure of a dependency is its state, not ours
+        logger.exception("Health check: %s does not answer", dependency.name)
+        return UNAVAILABLE
+
+
+@require_safe
+def healthz(request):
+    """200 while the node can serve readers, 503 when it cannot; each
+    dependency's state by name."""
+    states = {dependency.name: check(dependency) for dependency in DEPENDENCIES}
+    serving = all(
+        states[dependency.name] == OK
+        for dependency in DEPENDENCIES
+        if dependency.needed_by_readers
+    )
+    degraded = any(state == UNAVAILABLE for state in states.values())
+    status = "unavailable" if not serving else "degraded" if degraded else "ok"
+    response = JsonResponse(
+        {"status": status, **states}, status=200 if serving else 503
+    )
+    add_never_cache_headers(response)
+    return response
