@@ -1,0 +1,63 @@
+"""Redis going away is a cache miss, never an error, and the cache comes back
+by itself (blog/cache_backends.py, issue 11). Against a real redis-server."""
+
+import time
+
+import pytest
+
+from blog.cache_backends import DegradingRedisCache
+from tests.conftest import require_tool, which
+from tests.processes import OwnRedis, free_port, wait_until
+
+
+def backend(url, retry_after=1.0):
+    return DegradingRedisCache(url, {"OPTIONS": {"retry_after": retry_after}})
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    require_tool(which("redis-server") is not None, "redis-server is not installed")
+    server = OwnRedis(tmp_path)
+    yield server
+    server.stop()
+
+
+def test_an_unreachable_redis_answers_every_operation_as_a_miss():
+    """With nothing listening, reads miss, writes are dropped, counters count
+    from nothing, and no call raises."""
+    cache = backend(f"redis://127.0.0.1:{free_port()}/0")
+    assert cache.get("page") is None
+    assert cache.get("page", "fallback") == "fallback"
+    assert cache.set("page", b"html") is None
+    assert cache.add("page", b"html") is False
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.has_key("page") is False
+    assert cache.incr("hits") == 1
+    assert cache.get_or_set("page", "rendered") == "rendered"
+    assert cache.delete("page") is False
+    assert cache.ping() is False
+
+
+def test_an_outage_costs_one_timeout_per_interval_not_one_per_call():
+    """While Redis is down, a thousand reads take far less than one socket
+    timeout each: the backend waits out the interval before trying again."""
+    cache = backend(f"redis://127.0.0.1:{free_port()}/0", retry_after=30)
+    started = time.perf_counter()
+    for _ in range(1000):
+        cache.get("page")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_the_cache_comes_back_when_redis_does(redis_server):
+    """Stop Redis: misses. Start it again on the same port: within the retry
+    interval, values are stored and read again, with no restart of ours."""
+    cache = backend(redis_server.url, retry_after=0.5)
+    cache.set("page", "v1")
+    assert cache.get("page") == "v1"
+    redis_server.stop()
+    assert cache.get("page") is None
+    cache.set("page", "lost")
+    redis_server.start()
+    wait_until(lambda: cache.set("page", "v2") is None and cache.get("page") == "v2",
+               5, what="the cache is back")  # fmt: skip
+    assert cache.ping() is True
