@@ -12,13 +12,14 @@ VAR := var
 # what the project declares without building the project itself.
 DEPS = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + sum((p["optional-dependencies"][x] for x in sys.argv[1:]), [])))'
 
-.PHONY: help install install-test run test test-fast lint format bench admin-password clean
+.PHONY: help install install-test run test test-fast lint format bench cluster admin-password clean
 
 help:
 	@echo "make run    install, migrate, load demo content, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff and hadolint"
 	@echo "make bench  throughput and latency of the main pages and feeds (gunicorn)"
+	@echo "make cluster  three nodes, a worker, S3, Redis and an nginx cache on 127.0.0.1, proven"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +77,16 @@ format: install-test
 
 bench: install $(VAR)/secret_key
 	$(PY) bench/run.py
+
+# Issue 11, on one machine: tests/cluster.py starts it, tests/test_cluster.py
+# proves it and prints figures. It uses the machine's PostgreSQL (its own
+# database, CLUSTER_DATABASE) and starts everything else itself.
+CLUSTER_POSTGRES ?= postgres://postgres@127.0.0.1:5432
+CLUSTER_DATABASE ?= dateline_cluster
+cluster: install-test
+	DATELINE_CLUSTER=1 DJANGO_SECRET_KEY=test-only-not-secret \
+	DATELINE_CLUSTER_POSTGRES=$(CLUSTER_POSTGRES) DATELINE_CLUSTER_DATABASE=$(CLUSTER_DATABASE) \
+	WORKER_CMD="$(WORKER_CMD)" $(BIN)/pytest tests/test_cluster.py -s -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VAR)/static

@@ -230,9 +230,8 @@ class Gunicorn(Child):
     def __init__(self, name: str, env: dict, log: Path, workers: int = 2, **options):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        args = [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(workers), "--graceful-timeout", "20",
-                "--no-control-socket"]  # fmt: skip
+        args = [str(BIN / "gunicorn"), "-c", "python:config.gunicorn", "config.wsgi",
+                "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]  # fmt: skip
         for option, value in options.items():
             args += [f"--{option.replace('_', '-')}", str(value)]
         super().__init__(name, args, log, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
