@@ -94,8 +94,17 @@ def _as_postgres_user() -> list[str]:
     return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
 
 
+def postgres_bin(name: str) -> str | None:
+    """A PostgreSQL server program: on PATH, or where Debian keeps them."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
+
+
 def postgres_available() -> bool:
-    return bool(shutil.which("initdb") and shutil.which("postgres"))
+    return bool(postgres_bin("initdb") and postgres_bin("postgres"))
 
 
 class OwnPostgres:
@@ -108,7 +117,7 @@ class OwnPostgres:
             shutil.chown(self.root, "postgres")
         self.data = self.root / "data"
         subprocess.run(
-            [*_as_postgres_user(), shutil.which("initdb"), "-D", str(self.data),
+            [*_as_postgres_user(), postgres_bin("initdb"), "-D", str(self.data),
              "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"],
             check=True, capture_output=True,
         )  # fmt: skip
@@ -118,7 +127,7 @@ class OwnPostgres:
     def start(self) -> None:
         self.child = Child(
             "postgres",
-            [*_as_postgres_user(), shutil.which("postgres"), "-D", str(self.data),
+            [*_as_postgres_user(), postgres_bin("postgres"), "-D", str(self.data),
              "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
              "-c", f"unix_socket_directories={self.root}", "-c", "fsync=off"],
             self.root / "server.log", stdin=subprocess.DEVNULL,
