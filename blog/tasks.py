@@ -33,7 +33,6 @@ from blog import images, services
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(hours=1)
 # A ping is claimed for longer than one attempt can take (5 s timeout).
 PING_LEASE = timedelta(seconds=60)
@@ -46,8 +45,10 @@ DUE_LOOKBACK = timedelta(days=7)
 
 
 def backoff(attempt: int) -> timedelta:
-    """10 s, 20 s, 40 s… up to an hour, with jitter so retries spread out."""
-    delay = min(BACKOFF_BASE * 2 ** max(attempt - 1, 0), BACKOFF_CAP)
+    """10 s, 20 s, 40 s… up to an hour, with jitter so retries spread out
+    (DATELINE_RETRY_BASE_SECONDS sets the first step)."""
+    base = timedelta(seconds=settings.DATELINE.get("RETRY_BASE_SECONDS", 10))
+    delay = min(base * 2 ** max(attempt - 1, 0), BACKOFF_CAP)
     return delay * random.uniform(0.8, 1.2)  # noqa: S311 - not for secrets
 
 

@@ -289,5 +289,7 @@ DATELINE = {
     # Uploads are checked from the file header before anything is decoded
     # (issue 9): larger files or pictures are refused with a form error.
     "UPLOAD_MAX_BYTES": int(os.environ.get("DATELINE_UPLOAD_MAX_BYTES", 15 * 2**20)),
+    # First wait before a failed job (a WebSub ping) is tried again; doubles.
+    "RETRY_BASE_SECONDS": float(os.environ.get("DATELINE_RETRY_BASE_SECONDS", "10")),
     "UPLOAD_MAX_PIXELS": int(os.environ.get("DATELINE_UPLOAD_MAX_PIXELS", 40_000_000)),
 }
