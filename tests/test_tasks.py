@@ -228,8 +228,8 @@ def test_three_competing_workers_tell_the_hub_once_per_change(tmp_path):
                     cwd=ROOT,
                     env=env,
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                )  # fmt: skip
+                    stderr=(tmp_path / f"worker{n}.log").open("w"),
+                )
             )
         expected = sorted(
             [f"live-{n}" for n in range(4)] + [f"due-{n}" for n in range(4)]
