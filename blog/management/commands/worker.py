@@ -1,0 +1,61 @@
+"""`manage.py worker`: django-tasks-db's `db_worker`, plus a periodic sweep.
+
+The sweep (blog.tasks.sweep) is what needs no cron: scheduled posts that came
+due get their WebSub ping, pings whose job was lost are queued again, and jobs
+whose worker died are put back. It runs in a thread beside the job loop, with
+its own database connection, and is safe with any number of workers.
+"""
+
+import logging
+import threading
+
+from django.db import close_old_connections, connections
+from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
+
+from blog import tasks
+
+logger = logging.getLogger("blog.tasks")
+
+
+def sweep_forever(interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        close_old_connections()
+        try:
+            counts = tasks.sweep()
+        except Exception:
+            # A database that is away now is back later; the next sweep retries.
+            logger.exception("Sweep failed")
+            connections.close_all()
+        else:
+            if any(counts.values()):
+                logger.info("Sweep: %s", counts)
+
+
+class Command(DBWorkerCommand):
+    help = (
+        "Run queued jobs (WebSub pings, renditions, imports) and, every few "
+        "seconds, look for scheduled posts that came due and for lost jobs."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--sweep-interval",
+            type=float,
+            default=10.0,
+            help="Seconds between sweeps (default: %(default)s).",
+        )
+
+    def handle(self, *args, sweep_interval=10.0, **options):
+        stop = threading.Event()
+        sweeper = threading.Thread(
+            target=sweep_forever,
+            args=(sweep_interval, stop),
+            name="dateline-sweep",
+            daemon=True,
+        )
+        sweeper.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            stop.set()
