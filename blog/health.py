@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-from django.conf import settings
+from django.apps import apps
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -43,23 +45,38 @@ def cache_state() -> str:
     return OK if ping() else UNAVAILABLE
 
 
+# The storage client's own timeouts and retries suit uploads, not a health
+# check a load balancer gives a few seconds: the lookup gets this long.
+STORAGE_DEADLINE_SECONDS = 2
+_storage_probe = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+
+
 def storage_state() -> str:
     # A lookup that needs no particular file: local disk or an S3 HEAD request.
-    default_storage.exists("healthz-probe")
+    probe = _storage_probe.submit(default_storage.exists, "healthz-probe")
+    try:
+        probe.result(timeout=STORAGE_DEADLINE_SECONDS)
+    except FutureTimeout:
+        logger.warning("Health check: storage did not answer within %s s",
+                       STORAGE_DEADLINE_SECONDS)  # fmt: skip
+        return UNAVAILABLE
     return OK
 
 
 def queue_state() -> str:
-    if "django_tasks" not in settings.INSTALLED_APPS and not any(
-        app.startswith("django_tasks") for app in settings.INSTALLED_APPS
-    ):
+    if not apps.is_installed("django_tasks"):
         return "absent"
-    from django_tasks import default_task_backend
+    from django_tasks import task_backends
 
-    # The database backend keeps its queue in the database: reaching it is
-    # reaching the queue.
-    if "database" in type(default_task_backend).__module__:
-        return database_state()
+    backend = task_backends["default"]
+    if (
+        apps.is_installed("django_tasks_db")
+        and type(backend).__name__ == "DatabaseBackend"
+    ):
+        # The database backend's queue is a table: reading it is reaching it.
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.only("pk").first()
     return OK
 
 

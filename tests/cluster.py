@@ -18,6 +18,7 @@ import os
 import shlex
 import shutil
 import string
+import subprocess
 import sys
 import threading
 import time
@@ -201,7 +202,6 @@ class Cluster:
                 "AWS_SECRET_ACCESS_KEY": "cluster",
                 "AWS_S3_REGION_NAME": "us-east-1",
             }
-            self._create_bucket(s3)
         else:
             # Without the S3 pieces the nodes share one folder, as a shared
             # volume would (the upload check then skips and says why).
@@ -210,6 +210,9 @@ class Cluster:
         self.figures["queue"] = "worker" if self.queue else queue_available()
         self.env = env
         first = app_env(self._folder("node1") / "var", **env)
+        if self.media:  # as docker-compose's setup service does
+            subprocess.run([sys.executable, str(ROOT / "deploy" / "create_bucket.py")],
+                           env=first, check=True, capture_output=True)  # fmt: skip
         manage(first, "migrate", "--noinput")
         manage(first, "load_demo")
         manage(first, "createsuperuser", "--noinput", "--username", "editor",
@@ -238,17 +241,6 @@ class Cluster:
         child = Child(name, args, self.root / f"{name}.log", **popen)
         self.children.append(child)
         return child
-
-    def _create_bucket(self, endpoint: str) -> None:
-        import boto3
-
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="cluster",
-            aws_secret_access_key="cluster",
-        ).create_bucket(Bucket=BUCKET)
 
     def _start_nginx(self) -> Child:
         prefix = self._folder("nginx")

@@ -22,6 +22,7 @@ def test_healthz_names_every_dependency(client):
     assert set(body) == {"status", *DEPENDENCIES}
     assert body["status"] == "ok" and body["database"] == "ok"
     assert body["cache"] == "local"  # the tests' per-process cache
+    assert body["storage"] == "ok" and body["queue"] == "ok"
     assert "no-cache" in response.headers["Cache-Control"]
 
 
@@ -61,3 +62,30 @@ def test_a_database_that_does_not_answer_is_a_503_without_details():
     assert set(body.values()) <= {"ok", "unavailable", "local", "absent"}
     assert "127.0.0.1" not in json.dumps(body)
     assert "127.0.0.1" in result.stderr  # logged, not shown
+
+
+@pytest.mark.django_db
+def test_unreachable_storage_is_degraded_within_the_deadline(client, settings):
+    """An S3 endpoint that refuses connections: 200, storage unavailable, and
+    the answer comes within the probe's deadline, not the client's retries."""
+    import time
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "nowhere",
+                "endpoint_url": f"http://127.0.0.1:{free_port()}",
+                "access_key": "x",
+                "secret_key": "x",
+                "region_name": "us-east-1",
+            },
+        },
+    }
+    started = time.monotonic()
+    response = client.get("/healthz")
+    assert time.monotonic() - started < 3
+    assert response.status_code == 200
+    assert response.json()["storage"] == "unavailable"
+    assert response.json()["status"] == "degraded"
