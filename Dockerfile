@@ -39,4 +39,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # migrate` before a release goes live (see README), not by every web worker.
 # Behind a load balancer, set FORWARDED_ALLOW_IPS to its address so gunicorn
 # trusts its X-Forwarded-* headers (and no one else's).
-CMD ["sh", "-c", "exec gunicorn config.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]
+# config/gunicorn.py: workers drain what is queued for them on SIGTERM; the
+# app logs each request as a JSON line (WEB_CONCURRENCY sets the workers).
+CMD ["sh", "-c", "exec gunicorn -c python:config.gunicorn config.wsgi --bind 0.0.0.0:${PORT}"]

@@ -93,6 +93,8 @@ class DatabaseOutageMiddleware:
             self.stored_versions.move_to_end(key)
             return
         cache.set(key, response, STALE_COPY_SECONDS)
+        if not getattr(cache, "available", True):
+            return  # the cache is away: store it again when it is back
         self.stored_versions[key] = etag
         if len(self.stored_versions) > STORED_VERSIONS_MAX:
             self.stored_versions.popitem(last=False)

@@ -4,9 +4,10 @@ Stopping a node (SIGTERM) must lose no request (issue 11). gunicorn finishes
 the requests its workers are handling, but connections the kernel had already
 accepted for it, waiting in the listen backlog, are reset when the workers
 exit, and a proxy cannot safely resend a POST whose connection was reset (the
-node may have saved it). So each worker, once told to stop, first serves what
-is already waiting, then closes the socket: from then on connections are
-refused, which a proxy retries on another node.
+node may have saved it): `make cluster` saw 3 of 361 saves fail that way. So
+each worker, once told to stop, shrinks its backlog to nothing (new arrivals
+are dropped and, resent a second later, refused: a proxy takes those to
+another node), serves what is already queued, then closes the socket.
 """
 
 import os
@@ -26,6 +27,10 @@ class DrainingSyncWorker(SyncWorker):
     def drain(self):
         deadline = time.monotonic() + DRAIN_SECONDS
         for listener in self.sockets:
+            # A backlog of 0: the kernel queues (almost) no new connections
+            # and drops their SYNs instead; clients resend them a second later
+            # and find the port closed, which a proxy takes to another node.
+            listener.listen(0)
             listener.setblocking(False)
             while time.monotonic() < deadline:
                 try:

@@ -159,6 +159,44 @@ def queue_available() -> str:
     return ""
 
 
+def proxy_settings(prefix: Path, listen: str, apps: list[str], media_origin: str):
+    """The values of deploy/nginx/dateline.conf.template's ${DATELINE_*}
+    names; docker-compose.yml sets the same names for the nginx image."""
+    return {
+        "DATELINE_PROXY_LISTEN": listen,
+        "DATELINE_PROXY_CACHE": str(prefix / "cache"),
+        "DATELINE_PROXY_LOG": str(prefix / "access.log"),
+        "DATELINE_MEDIA_ORIGIN": media_origin,
+        **{f"DATELINE_APP_{number}": app for number, app in enumerate(apps, 1)},
+    }
+
+
+def write_proxy_config(prefix: Path, listen: str, apps: list[str], media_origin: str):
+    """nginx.conf for an unprivileged, non-daemon nginx with every path under
+    `prefix`, including the proxy template filled in; returns its path."""
+    for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
+        (prefix / temp).mkdir(parents=True, exist_ok=True)
+    values = proxy_settings(prefix, listen, apps, media_origin)
+    site = string.Template(PROXY_TEMPLATE.read_text()).safe_substitute(values)
+    (prefix / "dateline.conf").write_text(site)
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"{user}daemon off;\nworker_processes 2;\npid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/error.log warn;\n"
+        "events { worker_connections 1024; }\n"
+        "http {\n"
+        f"  client_body_temp_path {prefix}/body;\n"
+        f"  proxy_temp_path {prefix}/proxy;\n"
+        f"  fastcgi_temp_path {prefix}/fastcgi;\n"
+        f"  uwsgi_temp_path {prefix}/uwsgi;\n"
+        f"  scgi_temp_path {prefix}/scgi;\n"
+        f"  include {prefix}/dateline.conf;\n"
+        "}\n"
+    )
+    return conf
+
+
 class Cluster:
     def __init__(self, root: Path, database_url: str):
         self.root = root
@@ -244,41 +282,20 @@ class Cluster:
 
     def _start_nginx(self) -> Child:
         prefix = self._folder("nginx")
-        for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
-            (prefix / temp).mkdir(exist_ok=True)
         media_origin = (
             f"http://127.0.0.1:{self.s3_port}/{BUCKET}/"
             if self.media
             else f"{self.nodes[0].base}/media/"
         )
-        site = string.Template(PROXY_TEMPLATE.read_text()).safe_substitute(
-            DATELINE_PROXY_LISTEN=f"127.0.0.1:{self.proxy_port}",
-            DATELINE_PROXY_CACHE=str(prefix / "cache"),
-            DATELINE_PROXY_LOG=str(prefix / "access.log"),
-            DATELINE_MEDIA_ORIGIN=media_origin,
-            **{
-                f"DATELINE_APP_{number}": node.base.removeprefix("http://")
-                for number, node in enumerate(self.nodes, 1)
-            },
-        )
-        (prefix / "dateline.conf").write_text(site)
-        user = "user root root;\n" if os.geteuid() == 0 else ""
-        (prefix / "nginx.conf").write_text(
-            f"{user}daemon off;\nworker_processes 2;\npid {prefix}/nginx.pid;\n"
-            f"error_log {prefix}/error.log warn;\n"
-            "events { worker_connections 1024; }\n"
-            "http {\n"
-            f"  client_body_temp_path {prefix}/body;\n"
-            f"  proxy_temp_path {prefix}/proxy;\n"
-            f"  fastcgi_temp_path {prefix}/fastcgi;\n"
-            f"  uwsgi_temp_path {prefix}/uwsgi;\n"
-            f"  scgi_temp_path {prefix}/scgi;\n"
-            f"  include {prefix}/dateline.conf;\n"
-            "}\n"
+        conf = write_proxy_config(
+            prefix,
+            f"127.0.0.1:{self.proxy_port}",
+            [node.base.removeprefix("http://") for node in self.nodes],
+            media_origin,
         )
         nginx = self._child(
             "nginx",
-            [shutil.which("nginx"), "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+            [shutil.which("nginx"), "-p", str(prefix), "-c", str(conf),
              "-e", str(prefix / "error.log")],
         )  # fmt: skip
         wait_until(lambda: get(self.proxy + "/robots.txt", timeout=2)[0] == 200, 20,

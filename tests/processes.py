@@ -236,10 +236,12 @@ def app_env(var: Path, **overrides: str) -> dict:
 class Gunicorn(Child):
     """One app node: gunicorn serving config.wsgi on a free port."""
 
+    CONFIG = ["-c", "python:config.gunicorn"]
+
     def __init__(self, name: str, env: dict, log: Path, workers: int = 2, **options):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        args = [str(BIN / "gunicorn"), "-c", "python:config.gunicorn", "config.wsgi",
+        args = [str(BIN / "gunicorn"), *self.CONFIG, "config.wsgi",
                 "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]  # fmt: skip
         for option, value in options.items():
             args += [f"--{option.replace('_', '-')}", str(value)]

@@ -129,3 +129,39 @@ def test_malformed_site_url_is_refused(value):
     """A SITE_URL that is not http(s)://host stops startup with a clear message."""
     result = django("", DJANGO_SECRET_KEY="k", SITE_URL=value)
     assert result.returncode != 0 and "SITE_URL must look like" in result.stderr
+
+
+def test_sentry_dsn_reports_errors_to_the_tracker(tmp_path):
+    """With SENTRY_DSN set, an error the app logs reaches the tracker (here a
+    local stand-in speaking Sentry's envelope protocol) with no user data."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Tracker(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            received.append((self.path, body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tracker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        dsn = f"http://publickey@127.0.0.1:{server.server_port}/42"
+        code = "import logging; logging.getLogger('blog').error('the presses stopped')"
+        result = django(code, DJANGO_SECRET_KEY="k", DATELINE_VAR_DIR=str(tmp_path),
+                        SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci")  # fmt: skip
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    events = [body for path, body in received if path == "/api/42/envelope/"]
+    assert any(b"the presses stopped" in body for body in events), received
+    assert b'"environment":"ci"' in b"".join(events).replace(b" ", b"")
