@@ -116,7 +116,7 @@ class StoredImageField(models.ImageField):
         if not force:
             return
         try:
-            super().update_dimension_fields(instance, force=True, *args, **kwargs)
+            super().update_dimension_fields(instance, *args, force=True, **kwargs)
         except OSError as error:  # a file that is gone is a missing image
             logger.warning("Cannot read the size of %s: %s", self.attname, error)
 
