@@ -113,3 +113,12 @@ def test_rerender_derives_bodies_and_image_sizes_again(settings):
     assert (post.lead_image_width, post.lead_image_height) == (900, 600)
     assert [r["width"] for r in post.lead_image_renditions] == [480, 900]
     assert post.updated_at == before
+
+
+def test_import_markdown_can_hand_files_to_the_queue(tmp_path):
+    """--queue enqueues each file; the job imports it (here the queue runs
+    jobs at once)."""
+    article = tmp_path / "big.md"
+    article.write_text("---\ntitle: Queued\nsection: World\n---\n" + "Word. " * 5000)
+    assert "big.md: queued" in run("import_markdown", "--queue", str(article))
+    assert Post.objects.get(slug="queued").word_count == 5000

@@ -220,3 +220,24 @@ print("after_mb=%d" % peak_mb())
     print(figures)
     assert figures["widths"] == "480,960,1440"
     assert int(figures["after_mb"]) < PEAK_MB
+
+
+def test_admin_refuses_a_30_mb_jpeg_saying_its_size(staff_client, tmp_path):
+    """A 30 MB upload is a form error naming its size; only the first 15 MB
+    of it were ever written to disk (BoundedUploadHandler)."""
+    from tests.test_admin import form_data
+
+    path = tmp_path / "huge.jpg"
+    with path.open("wb") as file:
+        file.write(b"\xff\xd8\xff\xe0" + b"\0" * (30 * 2**20))
+    with path.open("rb") as file:
+        response = staff_client.post(
+            "/admin/blog/post/add/",
+            form_data(
+                lead_image=file, lead_image_alt="Big", author=staff_client.user.pk
+            ),
+        )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This file is 30.0\xa0MB; pictures can be at most 15.0\xa0MB." in page
+    assert not Post.objects.filter(slug="ceasefire-talks-resume").exists()
