@@ -119,7 +119,17 @@ def validate_image_upload(value) -> None:
 
 class BoundedImageFormField(forms.ImageField):
     """The form field checks bytes, pixels and format from the header first,
-    before Django's own ImageField opens and verifies the file."""
+    before Django's own ImageField opens and verifies the file, and its help
+    text states the limits before anyone uploads."""
+
+    def __init__(self, **kwargs):
+        if not kwargs.get("help_text"):
+            max_bytes, max_pixels = limits()
+            kwargs["help_text"] = (
+                f"JPEG, PNG, WebP or GIF, at most {filesizeformat(max_bytes)} and "
+                f"{max_pixels / 1e6:.0f} megapixels."
+            )
+        super().__init__(**kwargs)
 
     def to_python(self, data):
         if data is not None and hasattr(data, "size"):

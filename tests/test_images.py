@@ -241,3 +241,26 @@ def test_admin_refuses_a_30_mb_jpeg_saying_its_size(staff_client, tmp_path):
     assert response.status_code == 200
     assert "This file is 30.0\xa0MB; pictures can be at most 15.0\xa0MB." in page
     assert not Post.objects.filter(slug="ceasefire-talks-resume").exists()
+
+
+def test_the_form_states_the_limits(staff_client):
+    """The add form says which pictures it takes before anything is uploaded."""
+    page = staff_client.get("/admin/blog/post/add/").content.decode()
+    assert "JPEG, PNG, WebP or GIF, at most 15.0\xa0MB and 40 megapixels." in page
+
+
+def test_until_the_worker_has_run_the_page_shows_no_picture(settings, client):
+    """With the database queue and no worker yet, the article answers 200
+    without a picture; after the worker runs, the renditions are there."""
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    post = with_image(make_post(), png_bytes(1000, 500))
+    assert post.lead_image_renditions == []
+    response = client.get(post.get_absolute_url())
+    assert response.status_code == 200
+    assert "/media/renditions/" not in response.content.decode()
+    call_command("worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    post.refresh_from_db()
+    assert [r["width"] for r in post.lead_image_renditions] == [480, 960, 1000]
+    assert "/media/renditions/" in client.get(post.get_absolute_url()).content.decode()
