@@ -19,10 +19,13 @@ import posixpath
 import warnings
 from typing import TypedDict
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -95,11 +98,64 @@ def check_upload(file) -> tuple[int, int]:
     return width, height
 
 
+class BoundedUploadHandler(TemporaryFileUploadHandler):
+    """Uploads past the small in-memory size stream to a temporary file, which
+    stops growing at UPLOAD_MAX_BYTES: the rest is counted, not kept, so the
+    form can still say how large the file was (check_upload), and a huge
+    upload costs neither memory nor disk."""
+
+    def receive_data_chunk(self, raw_data, start):
+        max_bytes, _ = limits()
+        if start < max_bytes:
+            self.file.write(raw_data[: max_bytes - start])
+
+
 def validate_image_upload(value) -> None:
     """Model-field validator: new uploads only (a stored file was checked when
     it came in, and reading it again would fetch it from the storage)."""
     if value and not getattr(value, "_committed", True):
         check_upload(value.file)
+
+
+class BoundedImageFormField(forms.ImageField):
+    """The form field checks bytes, pixels and format from the header first,
+    before Django's own ImageField opens and verifies the file, and its help
+    text states the limits before anyone uploads."""
+
+    def __init__(self, **kwargs):
+        if not kwargs.get("help_text"):
+            max_bytes, max_pixels = limits()
+            kwargs["help_text"] = (
+                f"JPEG, PNG, WebP or GIF, at most {filesizeformat(max_bytes)} and "
+                f"{max_pixels / 1e6:.0f} megapixels."
+            )
+        super().__init__(**kwargs)
+
+    def to_python(self, data):
+        if data is not None and hasattr(data, "size"):
+            check_upload(data)
+        return super().to_python(data)
+
+
+class StoredImageField(models.ImageField):
+    """An ImageField that never opens its file when a row is loaded.
+
+    Django's ImageField reads the picture on every load whose width or height
+    is empty (issue 11: 7 file opens to list 9 posts, and a 500 on a node
+    without the file). Here dimensions are read only when a file is assigned;
+    rows saved without them get them from `manage.py rerender`.
+    """
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": BoundedImageFormField, **kwargs})
+
+    def update_dimension_fields(self, instance, force=False, *args, **kwargs):
+        if not force:
+            return
+        try:
+            super().update_dimension_fields(instance, *args, force=True, **kwargs)
+        except OSError as error:  # a file that is gone is a missing image
+            logger.warning("Cannot read the size of %s: %s", self.attname, error)
 
 
 def display_size(image: Image.Image) -> tuple[int, int]:

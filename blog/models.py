@@ -11,7 +11,7 @@ from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from blog.images import validate_image_upload, with_urls
+from blog.images import StoredImageField, validate_image_upload, with_urls
 from blog.markup import html_to_text, reading_minutes, render_markdown
 
 
@@ -169,7 +169,7 @@ class Post(models.Model):
     body_text = models.TextField(editable=False, default="")
     toc = models.JSONField(editable=False, default=list)
     word_count = models.PositiveIntegerField(editable=False, default=0)
-    lead_image = models.ImageField(
+    lead_image = StoredImageField(
         upload_to="lead/%Y/%m/",
         blank=True,
         width_field="lead_image_width",

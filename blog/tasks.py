@@ -42,6 +42,9 @@ PING_GRACE = timedelta(seconds=60)
 JOB_LEASE = timedelta(minutes=10)
 # How far back the worker looks for scheduled posts that came due.
 DUE_LOOKBACK = timedelta(days=7)
+# Sent pings and finished jobs are kept this long (for the record), then pruned;
+# longer than DUE_LOOKBACK, so a post's "went live" ping is never sent twice.
+KEEP_FINISHED = timedelta(days=30)
 
 
 def backoff(attempt: int) -> timedelta:
@@ -183,12 +186,13 @@ def sweep() -> dict[str, int]:
 
     - scheduled posts that came due get their "went live" ping;
     - pings recorded but never sent (their job was lost) are queued again;
-    - jobs whose worker died mid-run are put back in the queue.
+    - jobs whose worker died mid-run are put back in the queue;
+    - sent pings and finished jobs older than KEEP_FINISHED are deleted.
     """
     from blog.models import Ping, Post
 
     now = timezone.now()
-    counts = {"due": 0, "requeued_pings": 0, "requeued_jobs": 0}
+    counts = {"due": 0, "requeued_pings": 0, "requeued_jobs": 0, "pruned": 0}
     if services.hub_url() is not None:
         due = list(
             Post.objects.published()
@@ -226,4 +230,10 @@ def sweep() -> dict[str, int]:
             .filter(started_at__lt=now - JOB_LEASE)
             .update(status="READY", started_at=None)
         )
+        counts["pruned"] += (
+            DBTaskResult.objects.finished()
+            .filter(finished_at__lt=now - KEEP_FINISHED)
+            .delete()[0]
+        )
+    counts["pruned"] += Ping.objects.filter(sent_at__lt=now - KEEP_FINISHED).delete()[0]
     return counts

@@ -243,6 +243,13 @@ STORAGES = {
     },
 }
 
+# Uploads: small ones in memory, larger ones on disk up to the image limit
+# only (blog/images.py, issue 9).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "blog.images.BoundedUploadHandler",
+]
+
 # The job queue (django-tasks): WebSub pings, renditions, large imports. The
 # database backend needs `manage.py worker` running (make run starts one);
 # DATELINE_QUEUE=immediate runs each job inside the request that asks for it.

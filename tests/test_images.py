@@ -220,3 +220,47 @@ print("after_mb=%d" % peak_mb())
     print(figures)
     assert figures["widths"] == "480,960,1440"
     assert int(figures["after_mb"]) < PEAK_MB
+
+
+def test_admin_refuses_a_30_mb_jpeg_saying_its_size(staff_client, tmp_path):
+    """A 30 MB upload is a form error naming its size; only the first 15 MB
+    of it were ever written to disk (BoundedUploadHandler)."""
+    from tests.test_admin import form_data
+
+    path = tmp_path / "huge.jpg"
+    with path.open("wb") as file:
+        file.write(b"\xff\xd8\xff\xe0" + b"\0" * (30 * 2**20))
+    with path.open("rb") as file:
+        response = staff_client.post(
+            "/admin/blog/post/add/",
+            form_data(
+                lead_image=file, lead_image_alt="Big", author=staff_client.user.pk
+            ),
+        )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This file is 30.0\xa0MB; pictures can be at most 15.0\xa0MB." in page
+    assert not Post.objects.filter(slug="ceasefire-talks-resume").exists()
+
+
+def test_the_form_states_the_limits(staff_client):
+    """The add form says which pictures it takes before anything is uploaded."""
+    page = staff_client.get("/admin/blog/post/add/").content.decode()
+    assert "JPEG, PNG, WebP or GIF, at most 15.0\xa0MB and 40 megapixels." in page
+
+
+def test_until_the_worker_has_run_the_page_shows_no_picture(settings, client):
+    """With the database queue and no worker yet, the article answers 200
+    without a picture; after the worker runs, the renditions are there."""
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    post = with_image(make_post(), png_bytes(1000, 500))
+    assert post.lead_image_renditions == []
+    response = client.get(post.get_absolute_url())
+    assert response.status_code == 200
+    assert "/media/renditions/" not in response.content.decode()
+    call_command("worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    post.refresh_from_db()
+    assert [r["width"] for r in post.lead_image_renditions] == [480, 960, 1000]
+    assert "/media/renditions/" in client.get(post.get_absolute_url()).content.decode()

@@ -251,3 +251,14 @@ def test_three_competing_workers_tell_the_hub_once_per_change(tmp_path):
         hub.close()
         if drop:
             drop()
+
+
+def test_old_sent_pings_are_pruned(hub, django_capture_on_commit_callbacks):
+    """Pings sent more than 30 days ago are deleted by the sweep; recent ones stay."""
+    with django_capture_on_commit_callbacks(execute=True):
+        old, recent = make_post(), make_post()
+    Ping.objects.filter(post_id=old.pk).update(
+        sent_at=timezone.now() - tasks.KEEP_FINISHED - timedelta(days=1)
+    )
+    assert tasks.sweep()["pruned"] == 1
+    assert list(Ping.objects.values_list("post_id", flat=True)) == [recent.pk]

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='post',
             name='lead_image',
-            field=models.ImageField(blank=True, height_field='lead_image_height', upload_to='lead/%Y/%m/', validators=[blog.images.validate_image_upload], width_field='lead_image_width'),
+            field=blog.images.StoredImageField(blank=True, height_field='lead_image_height', upload_to='lead/%Y/%m/', validators=[blog.images.validate_image_upload], width_field='lead_image_width'),
         ),
         migrations.CreateModel(
             name='Ping',
