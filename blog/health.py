@@ -85,17 +85,22 @@ class Dependency:
     name: str
     state: Callable[[], str]
     needed_by_readers: bool
+    # A dependency that lives in another (the database queue) is unavailable
+    # with it, without a second wait on the same dead server.
+    lives_in: str | None = None
 
 
 DEPENDENCIES = (
     Dependency("database", database_state, needed_by_readers=True),
     Dependency("cache", cache_state, needed_by_readers=False),
     Dependency("storage", storage_state, needed_by_readers=False),
-    Dependency("queue", queue_state, needed_by_readers=False),
+    Dependency("queue", queue_state, needed_by_readers=False, lives_in="database"),
 )
 
 
-def check(dependency: Dependency) -> str:
+def check(dependency: Dependency, states: dict[str, str]) -> str:
+    if dependency.lives_in and states.get(dependency.lives_in) == UNAVAILABLE:
+        return UNAVAILABLE
     try:
         return dependency.state()
     except Exception:  # any failure of a dependency is its state, not ours
@@ -107,7 +112,9 @@ def check(dependency: Dependency) -> str:
 def healthz(request):
     """200 while the node can serve readers, 503 when it cannot; each
     dependency's state by name."""
-    states = {dependency.name: check(dependency) for dependency in DEPENDENCIES}
+    states: dict[str, str] = {}
+    for dependency in DEPENDENCIES:
+        states[dependency.name] = check(dependency, states)
     serving = all(
         states[dependency.name] == OK
         for dependency in DEPENDENCIES
