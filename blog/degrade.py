@@ -9,8 +9,10 @@ database does not answer:
 - anything else, even an address that would be a 404, answers 503 with the
   site's own error page (templates/503.html, which needs no database) and
   `Retry-After`, so browsers, crawlers and load balancers come back later;
-- recovery needs nobody: each request tries the database again (connect and
-  statement timeouts in settings keep that try short).
+- each process that finds the database gone answers that way at once, for
+  RETRY_DATABASE_SECONDS, instead of making every request wait out the connect
+  timeout again (a frozen server would otherwise cost seconds per request);
+  then it tries again, so recovery needs nobody. /healthz always really asks.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+import time
 from collections import OrderedDict
 
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
 
@@ -31,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
+RETRY_DATABASE_SECONDS = 5
 # Last good copies outlive any outage worth riding out.
 STALE_COPY_SECONDS = 24 * 60 * 60
 # Query parameters a cached public page may carry; other addresses (searches,
@@ -43,6 +48,14 @@ STORED_VERSIONS_MAX = 2000
 
 def is_database_down(error: BaseException | None) -> bool:
     return isinstance(error, DATABASE_DOWN)
+
+
+def lost_connection() -> bool:
+    """The database cannot be reached (no connection, or one closed by a
+    timeout), as opposed to one query failing on a working connection, which
+    must not make the whole process stop asking."""
+    raw = connection.connection
+    return raw is None or bool(getattr(raw, "closed", False))
 
 
 def unavailable() -> HttpResponse:
@@ -79,8 +92,13 @@ class DatabaseOutageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.stored_versions: OrderedDict[str, str] = OrderedDict()
+        self.database_down_until = 0.0
 
     def __call__(self, request):
+        if time.monotonic() < self.database_down_until and request.path != reverse(
+            "healthz"
+        ):
+            return self.without_database(request)
         response = self.get_response(request)
         key = _stale_key(request)
         if key and _is_public_copy(response):
@@ -108,6 +126,12 @@ class DatabaseOutageMiddleware:
             request.path,
             type(exception).__name__,
         )
+        if lost_connection():
+            self.database_down_until = time.monotonic() + RETRY_DATABASE_SECONDS
+        return self.without_database(request)
+
+    def without_database(self, request):
+        """The last good copy of this page, or the 503 page."""
         key = _stale_key(request)
         copy = cache.get(key) if key else None
         if copy is not None:
