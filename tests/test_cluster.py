@@ -24,10 +24,11 @@ from tests.cluster import (
 from tests.conftest import require_tool, which
 from tests.processes import app_env, get, manage, wait_until
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATELINE_CLUSTER") != "1",
-    reason="the cluster test runs with `make cluster` (DATELINE_CLUSTER=1)",
-)
+if os.environ.get("DATELINE_CLUSTER") != "1":
+    pytest.skip(
+        "the cluster test runs with `make cluster` (DATELINE_CLUSTER=1)",
+        allow_module_level=True,
+    )
 
 ARTICLE_SLUG = "vaccine-cold-chain"
 READER_PATHS = [
