@@ -183,11 +183,12 @@ def import_markdown_text(text: str, origin: str, author_id: int | None = None) -
     return f"{'created' if imported.created else 'updated'} {imported.post.get_absolute_url()}"
 
 
-def sweep() -> dict[str, int]:
+def sweep(since: datetime | None = None) -> dict[str, int]:
     """What a worker does every few seconds besides running jobs; safe when
     several workers do it at once (keys are unique, claims are atomic).
 
-    - scheduled posts that came due get their "went live" ping;
+    - scheduled posts that came due (since `since`, at most DUE_LOOKBACK
+      ago) get their "went live" ping;
     - pings recorded but never sent (their job was lost) are queued again;
     - jobs whose worker died mid-run are put back in the queue;
     - sent pings and finished jobs older than KEEP_FINISHED are deleted.
@@ -197,9 +198,10 @@ def sweep() -> dict[str, int]:
     now = timezone.now()
     counts = {"due": 0, "requeued_pings": 0, "requeued_jobs": 0, "pruned": 0}
     if services.hub_url() is not None:
+        oldest = max(since, now - DUE_LOOKBACK) if since else now - DUE_LOOKBACK
         due = list(
             Post.objects.published()
-            .filter(published_at__gt=now - DUE_LOOKBACK)
+            .filter(published_at__gt=oldest)
             .only("pk", "published_at")
         )
         keys = {live_key(post): post for post in due}

@@ -303,3 +303,17 @@ def test_a_ping_whose_worker_is_killed_is_sent_by_another(tmp_path):
     finally:
         site.stop()
         hub.close()
+
+
+def test_the_sweep_looks_only_since_its_last_look(
+    hub, django_capture_on_commit_callbacks
+):
+    """A sweep given the time of the previous look ignores posts due before it."""
+    post = make_post(age=-timedelta(minutes=5))
+    Post.objects.filter(pk=post.pk).update(
+        published_at=timezone.now() - timedelta(minutes=2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.sweep(since=timezone.now() - timedelta(minutes=1))["due"] == 0
+        assert tasks.sweep(since=timezone.now() - timedelta(minutes=3))["due"] == 1
+    assert hub.stories() == [post.slug]

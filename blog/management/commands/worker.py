@@ -8,8 +8,10 @@ its own database connection, and is safe with any number of workers.
 
 import logging
 import threading
+from datetime import timedelta
 
 from django.db import close_old_connections, connections
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
 from blog import tasks
@@ -17,16 +19,24 @@ from blog import tasks
 logger = logging.getLogger("blog.tasks")
 
 
+# Each sweep looks back to a little before the previous one began: a post
+# scheduled for a time in between, saved in a slow transaction, is still seen.
+OVERLAP = timedelta(minutes=5)
+
+
 def sweep_forever(interval: float, stop: threading.Event) -> None:
+    since = None  # the first sweep looks back tasks.DUE_LOOKBACK
     while not stop.wait(interval):
         close_old_connections()
+        started = timezone.now()
         try:
-            counts = tasks.sweep()
+            counts = tasks.sweep(since)
         except Exception:
             # A database that is away now is back later; the next sweep retries.
             logger.exception("Sweep failed")
             connections.close_all()
         else:
+            since = started - OVERLAP
             if any(counts.values()):
                 logger.info("Sweep: %s", counts)
 
