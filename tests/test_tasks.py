@@ -317,3 +317,29 @@ def test_the_sweep_looks_only_since_its_last_look(
         assert tasks.sweep(since=timezone.now() - timedelta(minutes=1))["due"] == 0
         assert tasks.sweep(since=timezone.now() - timedelta(minutes=3))["due"] == 1
     assert hub.stories() == [post.slug]
+
+
+def test_the_worker_outlives_a_database_that_is_away(tmp_path):
+    """A worker whose database does not answer keeps running, saying so,
+    instead of exiting and leaving the queue unattended."""
+    env = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": "queue-test-key",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATELINE_VAR_DIR": str(tmp_path),
+        # Nothing listens on port 9 (discard): connections are refused at once.
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:9/none",
+    }
+    log = tmp_path / "worker.log"
+    with log.open("w") as err:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--no-reload", "--no-startup-delay"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
+        )  # fmt: skip
+        try:
+            time.sleep(6)
+            assert worker.poll() is None, log.read_text()[-2000:]
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(15)
+    assert "Database unavailable" in log.read_text()
