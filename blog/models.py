@@ -252,11 +252,7 @@ class Post(models.Model):
         OldSlug.objects.filter(slug=self.slug).delete()
         afterwards = {}
         if connection.vendor == "postgresql":
-            afterwards["search_vector"] = (
-                SearchVector("title", weight="A", config="english")
-                + SearchVector("summary", weight="B", config="english")
-                + SearchVector("body_text", weight="C", config="english")
-            )
+            afterwards["search_vector"] = weighted_search_vector()
         if afterwards:
             Post.objects.filter(pk=self.pk).update(**afterwards)
         self._loaded = {
@@ -361,6 +357,15 @@ class Post(models.Model):
     def guid(self) -> str:
         """A feed id that survives slug, date and section changes (RFC 4151 tag URI)."""
         return tag_uri(f"post:{self.pk}", self.created_at)
+
+
+def weighted_search_vector():
+    """PostgreSQL's document for a post: title (A), summary (B), body (C)."""
+    return (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("summary", weight="B", config="english")
+        + SearchVector("body_text", weight="C", config="english")
+    )
 
 
 def tag_uri(specific: str, created) -> str:

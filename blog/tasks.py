@@ -34,10 +34,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = timedelta(hours=1)
-# A ping is claimed for longer than one attempt can take (5 s timeout).
-PING_LEASE = timedelta(seconds=60)
-# A ping recorded but not sent this long after it was due has lost its job.
-PING_GRACE = timedelta(seconds=60)
 # A job still "running" after this long has lost its worker.
 JOB_LEASE = timedelta(minutes=10)
 # How far back the worker looks for scheduled posts that came due.
@@ -53,6 +49,13 @@ def backoff(attempt: int) -> timedelta:
     base = timedelta(seconds=settings.DATELINE.get("RETRY_BASE_SECONDS", 10))
     delay = min(base * 2 ** max(attempt - 1, 0), BACKOFF_CAP)
     return delay * random.uniform(0.8, 1.2)  # noqa: S311 - not for secrets
+
+
+def ping_lease() -> timedelta:
+    """How long a claimed ping is another worker's (longer than one attempt
+    can take: a 5 s timeout), and how long after it was due a ping nobody
+    claimed counts as lost (DATELINE_QUEUE_LEASE_SECONDS, default 60)."""
+    return timedelta(seconds=settings.DATELINE.get("QUEUE_LEASE_SECONDS", 60))
 
 
 def retry_later(job, at: datetime, *args, **kwargs) -> bool:
@@ -94,7 +97,7 @@ def send_ping(ping_id: int) -> str:
     claimed = (
         Ping.objects.filter(pk=ping_id, sent_at=None, next_attempt_at__lte=now)
         .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + PING_LEASE)
+        .update(claimed_until=now + ping_lease())
     )
     if not claimed:
         return "not claimed"
@@ -180,11 +183,12 @@ def import_markdown_text(text: str, origin: str, author_id: int | None = None) -
     return f"{'created' if imported.created else 'updated'} {imported.post.get_absolute_url()}"
 
 
-def sweep() -> dict[str, int]:
+def sweep(since: datetime | None = None) -> dict[str, int]:
     """What a worker does every few seconds besides running jobs; safe when
     several workers do it at once (keys are unique, claims are atomic).
 
-    - scheduled posts that came due get their "went live" ping;
+    - scheduled posts that came due (since `since`, at most DUE_LOOKBACK
+      ago) get their "went live" ping;
     - pings recorded but never sent (their job was lost) are queued again;
     - jobs whose worker died mid-run are put back in the queue;
     - sent pings and finished jobs older than KEEP_FINISHED are deleted.
@@ -194,9 +198,10 @@ def sweep() -> dict[str, int]:
     now = timezone.now()
     counts = {"due": 0, "requeued_pings": 0, "requeued_jobs": 0, "pruned": 0}
     if services.hub_url() is not None:
+        oldest = max(since, now - DUE_LOOKBACK) if since else now - DUE_LOOKBACK
         due = list(
             Post.objects.published()
-            .filter(published_at__gt=now - DUE_LOOKBACK)
+            .filter(published_at__gt=oldest)
             .only("pk", "published_at")
         )
         keys = {live_key(post): post for post in due}
@@ -212,7 +217,7 @@ def sweep() -> dict[str, int]:
             send_ping.enqueue(ping.pk)
         counts["due"] = len(missing)
     lost = list(
-        Ping.objects.filter(sent_at=None, next_attempt_at__lte=now - PING_GRACE)
+        Ping.objects.filter(sent_at=None, next_attempt_at__lte=now - ping_lease())
         .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
         .values_list("pk", flat=True)[:500]
     )

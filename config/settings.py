@@ -353,5 +353,7 @@ DATELINE = {
     "UPLOAD_MAX_BYTES": int(os.environ.get("DATELINE_UPLOAD_MAX_BYTES", 15 * 2**20)),
     # First wait before a failed job (a WebSub ping) is tried again; doubles.
     "RETRY_BASE_SECONDS": float(os.environ.get("DATELINE_RETRY_BASE_SECONDS", "10")),
+    # A claimed ping is held this long; an unclaimed one this late is re-sent.
+    "QUEUE_LEASE_SECONDS": float(os.environ.get("DATELINE_QUEUE_LEASE_SECONDS", "60")),
     "UPLOAD_MAX_PIXELS": int(os.environ.get("DATELINE_UPLOAD_MAX_PIXELS", 40_000_000)),
 }

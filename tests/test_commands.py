@@ -122,3 +122,12 @@ def test_import_markdown_can_hand_files_to_the_queue(tmp_path):
     article.write_text("---\ntitle: Queued\nsection: World\n---\n" + "Word. " * 5000)
     assert "big.md: queued" in run("import_markdown", "--queue", str(article))
     assert Post.objects.get(slug="queued").word_count == 5000
+
+
+def test_rerender_keeps_search_finding_posts(client):
+    """After rerender, search still finds a post by a word of its body."""
+    from tests.factories import make_post
+
+    make_post("Harbour news", body="The harbour reopened after the storm.")
+    run("rerender")
+    assert "Harbour news" in client.get("/search/?q=reopened").content.decode()

@@ -249,6 +249,9 @@ def test_the_form_states_the_limits(staff_client):
     assert "JPEG, PNG, WebP or GIF, at most 15.0\xa0MB and 40 megapixels." in page
 
 
+# The worker closes stale connections between jobs, as it must outside tests:
+# this test commits for real instead of running inside a transaction.
+@pytest.mark.django_db(transaction=True)
 def test_until_the_worker_has_run_the_page_shows_no_picture(settings, client):
     """With the database queue and no worker yet, the article answers 200
     without a picture; after the worker runs, the renditions are there."""

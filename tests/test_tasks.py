@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import urllib.parse
@@ -29,15 +28,21 @@ class Hub:
     """A real HTTP hub on 127.0.0.1: it records every ping, and can refuse
     the first `failures` with a 500."""
 
-    def __init__(self, failures=0):
+    def __init__(self, failures=0, hang_first=False):
         self.accepted: list[list[str]] = []
         self.refused = 0
+        self.hung = threading.Event()
         lock = threading.Lock()
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                if hang_first and not hub.hung.is_set():
+                    # The sender is killed meanwhile: this ping never lands.
+                    hub.hung.set()
+                    time.sleep(8)
+                    return
                 with lock:
                     refuse = hub.refused < failures
                     if refuse:
@@ -126,7 +131,7 @@ def test_lost_pings_are_sent_by_the_sweep(hub):
     """A ping recorded but whose job never ran is sent by a later sweep."""
     post = make_post()  # on_commit never runs here: the job is "lost"
     Ping.objects.filter(post_id=post.pk).update(
-        next_attempt_at=timezone.now() - tasks.PING_GRACE * 2
+        next_attempt_at=timezone.now() - tasks.ping_lease() * 2
     )
     assert tasks.sweep()["requeued_pings"] == 1
     assert hub.stories() == [post.slug]
@@ -143,6 +148,17 @@ def test_jobs_whose_worker_died_go_back_to_the_queue(settings):
     )
     assert tasks.sweep()["requeued_jobs"] == 1
     assert DBTaskResult.objects.get(pk=result.id).status == "READY"
+
+
+def test_old_sent_pings_are_pruned(hub, django_capture_on_commit_callbacks):
+    """Pings sent more than 30 days ago are deleted by the sweep; recent ones stay."""
+    with django_capture_on_commit_callbacks(execute=True):
+        old, recent = make_post(), make_post()
+    Ping.objects.filter(post_id=old.pk).update(
+        sent_at=timezone.now() - tasks.KEEP_FINISHED - timedelta(days=1)
+    )
+    assert tasks.sweep()["pruned"] == 1
+    assert list(Ping.objects.values_list("post_id", flat=True)) == [recent.pk]
 
 
 # Real worker processes, competing on one database.
@@ -174,12 +190,74 @@ from datetime import timedelta
 from django.utils import timezone
 from tests.factories import make_post
 now = timezone.now()
-for n in range(4):  # live at once: pinged from the save
-    make_post(f"Live {n}", slug=f"live-{n}", age=timedelta(0))
-for n in range(4):  # scheduled a few seconds ahead: pinged by a sweep
-    make_post(f"Due {n}", slug=f"due-{n}", published_at=now + timedelta(seconds=3))
+for n in range({live}):  # live at once: pinged from the save
+    make_post(f"Live {{n}}", slug=f"live-{{n}}", age=timedelta(0))
+for n in range({due}):  # scheduled a few seconds ahead: pinged by a sweep
+    make_post(f"Due {{n}}", slug=f"due-{{n}}", published_at=now + timedelta(seconds=3))
 make_post("Draft", slug="draft", status="draft")
 """
+
+
+class QueueSite:
+    """A site on a shared database, seeded by `manage.py shell`, with worker
+    processes started (and stopped, by PID) on demand."""
+
+    def __init__(self, tmp_path, hub):
+        self.tmp_path = tmp_path
+        self.url, self.drop = scratch_database(tmp_path)
+        self.env = {
+            **os.environ,
+            "DJANGO_SECRET_KEY": "queue-test-key",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATELINE_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": self.url,
+            "SITE_URL": "https://news.example",
+            "WEBSUB_HUB": hub.url,
+            "DATELINE_QUEUE": "database",
+            "DATELINE_RETRY_BASE_SECONDS": "0.5",
+            "DATELINE_QUEUE_LEASE_SECONDS": "2",
+        }
+        self.env.pop("REDIS_URL", None)
+        self.workers: list[subprocess.Popen] = []
+        self.manage("migrate", "--noinput")
+
+    def manage(self, *args):
+        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+                       check=True, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    def seed(self, live=0, due=0):
+        self.manage("shell", "-c", SEED.format(live=live, due=due))
+
+    def start_worker(self) -> subprocess.Popen:
+        n = len(self.workers)
+        log = (self.tmp_path / f"worker{n}.log").open("w")
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--no-reload", "--interval",
+             "0.2", "--sweep-interval", "0.5", "--worker-id", f"w{n}"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        self.workers.append(worker)
+        return worker
+
+    def stop(self):
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(5)
+        if self.drop:
+            self.drop()
+
+
+def wait_for(condition, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -188,77 +266,80 @@ def test_three_competing_workers_tell_the_hub_once_per_change(tmp_path):
     or later on schedule) reaches the hub exactly once, even though the hub
     refuses the first two pings (retried with back-off)."""
     hub = Hub(failures=2)
-    url, drop = scratch_database(tmp_path)
+    site = QueueSite(tmp_path, hub)
+    try:
+        site.seed(live=4, due=4)
+        for _ in range(3):
+            site.start_worker()
+        expected = sorted(
+            [f"live-{n}" for n in range(4)] + [f"due-{n}" for n in range(4)]
+        )
+        assert wait_for(lambda: hub.stories() == expected), hub.stories()
+        time.sleep(3)  # room for any duplicate to arrive
+        assert hub.refused == 2
+        assert hub.stories() == expected
+    finally:
+        site.stop()
+        hub.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ping_whose_worker_is_killed_is_sent_by_another(tmp_path):
+    """At least once: a worker killed (SIGKILL) in the middle of a ping loses
+    nothing; another worker sends it once its claim has expired."""
+    hub = Hub(hang_first=True)
+    site = QueueSite(tmp_path, hub)
+    try:
+        site.seed(live=1)
+        first = site.start_worker()
+        assert hub.hung.wait(60), "the first worker never pinged"
+        first.kill()
+        first.wait(5)
+        assert hub.stories() == []
+        site.start_worker()
+        assert wait_for(lambda: hub.stories() == ["live-0"], 30), hub.stories()
+        time.sleep(2)
+        assert hub.stories() == ["live-0"]
+    finally:
+        site.stop()
+        hub.close()
+
+
+def test_the_sweep_looks_only_since_its_last_look(
+    hub, django_capture_on_commit_callbacks
+):
+    """A sweep given the time of the previous look ignores posts due before it."""
+    post = make_post(age=-timedelta(minutes=5))
+    Post.objects.filter(pk=post.pk).update(
+        published_at=timezone.now() - timedelta(minutes=2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.sweep(since=timezone.now() - timedelta(minutes=1))["due"] == 0
+        assert tasks.sweep(since=timezone.now() - timedelta(minutes=3))["due"] == 1
+    assert hub.stories() == [post.slug]
+
+
+def test_the_worker_outlives_a_database_that_is_away(tmp_path):
+    """A worker whose database does not answer keeps running, saying so,
+    instead of exiting and leaving the queue unattended."""
     env = {
         **os.environ,
         "DJANGO_SECRET_KEY": "queue-test-key",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATELINE_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": url,
-        "SITE_URL": "https://news.example",
-        "WEBSUB_HUB": hub.url,
-        "DATELINE_QUEUE": "database",
-        "DATELINE_RETRY_BASE_SECONDS": "0.5",
+        # Nothing listens on port 9 (discard): connections are refused at once.
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:9/none",
     }
-    env.pop("REDIS_URL", None)
-
-    def manage(*args):
-        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                       check=True, capture_output=True, text=True, timeout=120)  # fmt: skip
-
-    workers = []
-    try:
-        manage("migrate", "--noinput")
-        manage("shell", "-c", textwrap.dedent(SEED))
-        for n in range(3):
-            workers.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "manage.py",
-                        "worker",
-                        "--no-reload",
-                        "--interval",
-                        "0.2",
-                        "--sweep-interval",
-                        "0.5",
-                        "--worker-id",
-                        f"w{n}",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=(tmp_path / f"worker{n}.log").open("w"),
-                )
-            )
-        expected = sorted(
-            [f"live-{n}" for n in range(4)] + [f"due-{n}" for n in range(4)]
-        )
-        deadline = time.monotonic() + 60
-        while hub.stories() != expected and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(3)  # room for any duplicate to arrive
-        assert hub.refused == 2
-        assert hub.stories() == expected
-    finally:
-        for worker in workers:
+    log = tmp_path / "worker.log"
+    with log.open("w") as err:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--no-reload", "--no-startup-delay"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
+        )  # fmt: skip
+        try:
+            time.sleep(6)
+            assert worker.poll() is None, log.read_text()[-2000:]
+        finally:
             worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        hub.close()
-        if drop:
-            drop()
-
-
-def test_old_sent_pings_are_pruned(hub, django_capture_on_commit_callbacks):
-    """Pings sent more than 30 days ago are deleted by the sweep; recent ones stay."""
-    with django_capture_on_commit_callbacks(execute=True):
-        old, recent = make_post(), make_post()
-    Ping.objects.filter(post_id=old.pk).update(
-        sent_at=timezone.now() - tasks.KEEP_FINISHED - timedelta(days=1)
-    )
-    assert tasks.sweep()["pruned"] == 1
-    assert list(Ping.objects.values_list("post_id", flat=True)) == [recent.pk]
+            worker.wait(15)
+    assert "Database unavailable" in log.read_text()

@@ -1,6 +1,6 @@
 """`manage.py rerender`: derive again everything Dateline derives at save time.
 
-Bodies (Markdown → HTML, outline, word count) of posts and story updates are
+Bodies (Markdown → HTML, outline, word count, the search document) of posts and story updates are
 rendered again, lead-image sizes missing from old rows are read once, and
 renditions missing (or all of them, with --renditions) are queued. Run it
 after a pipeline upgrade or a move of the media to another host (issue 11).
@@ -8,11 +8,11 @@ Nothing is announced to hubs and no post counts as edited.
 """
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 
 from blog import tasks
 from blog.markup import render_markdown
-from blog.models import Post, SiteState, StoryUpdate
+from blog.models import Post, SiteState, StoryUpdate, weighted_search_vector
 
 
 class Command(BaseCommand):
@@ -35,6 +35,8 @@ class Command(BaseCommand):
                 "toc": rendered.toc,
                 "word_count": rendered.word_count,
             }
+            if connection.vendor == "postgresql":
+                changes["search_vector"] = weighted_search_vector()
             if post.lead_image and not (
                 post.lead_image_width and post.lead_image_height
             ):
