@@ -46,3 +46,22 @@ graceful_timeout = 20
 # Requests are logged by the app as JSON lines (blog/logs.py).
 accesslog = None
 control_socket_disable = True
+# gunicorn's own lines (workers booting, stopping, timing out) as JSON too,
+# like the app's (blog/logs.py, which needs no Django to import).
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "blog.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {
+        name: {"level": "INFO", "handlers": ["console"], "propagate": False}
+        for name in ("gunicorn.error", "gunicorn.access")
+    },
+}

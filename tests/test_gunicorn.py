@@ -3,6 +3,7 @@ it accepted, including those still queued, then refuses new ones."""
 
 import collections
 import http.client
+import json
 import os
 import signal
 import threading
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from tests.processes import Gunicorn, app_env, manage
+from tests.processes import Gunicorn, app_env, get, manage
 
 
 @pytest.fixture
@@ -61,3 +62,13 @@ def test_a_stopping_node_answers_what_it_accepted_and_refuses_the_rest(node):
         thread.join()
     assert outcomes[200] > 20 and outcomes["refused"] > 0
     assert set(outcomes) == {200, "refused"}, outcomes
+
+
+def test_every_log_line_is_json(node):
+    """gunicorn's own lines (booting, stopping) and the app's are JSON objects."""
+    assert get(node.base + "/archive/")[0] == 200
+    node.stop()
+    lines = node.log_path.read_text().splitlines()
+    entries = [json.loads(line) for line in lines if line.strip()]
+    loggers = {entry["logger"] for entry in entries}
+    assert {"gunicorn.error", "dateline.request"} <= loggers
