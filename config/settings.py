@@ -171,10 +171,12 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DATELINE_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "blog.staticfiles.ManifestStaticFilesStorage"},
 }
+# Before collectstatic has run there is no manifest: WhiteNoise then serves
+# static/ itself, so a fresh checkout run with DEBUG off still works
+# (blog/staticfiles.py, issue 10).
+WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").is_file()
 # Hashed static names never change content, so browsers may keep them a year.
 WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365
 
