@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, models
@@ -13,6 +15,11 @@ from taggit.models import TagBase, TaggedItemBase
 
 from blog.images import make_renditions
 from blog.markup import html_to_text, reading_minutes, render_markdown
+
+
+def _words(text: str) -> list[str]:
+    """Words as compared for repetition: case, punctuation and quote style aside."""
+    return re.findall(r"\w+", text.casefold())
 
 
 class Section(models.Model):
@@ -326,6 +333,14 @@ class Post(models.Model):
     @property
     def reading_minutes(self) -> int:
         return reading_minutes(self.word_count)
+
+    @property
+    def standfirst(self) -> str:
+        """The summary, when it says something the body does not start with:
+        a summary taken from the body (or pasted from it) would repeat the
+        first paragraph right above it (issue 10)."""
+        summary = _words(self.summary.rstrip("…. "))
+        return "" if summary == _words(self.body_text)[: len(summary)] else self.summary
 
     @property
     def has_toc(self) -> bool:

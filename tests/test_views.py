@@ -461,3 +461,13 @@ def test_healthz_says_unavailable_without_details():
     assert status == "503"
     assert json.loads(body) == {"status": "unavailable"}
     assert "127.0.0.1" in result.stderr  # logged, not shown
+
+
+def test_article_without_a_summary_repeats_nothing_above_the_body(client, world):
+    """With no summary written, no standfirst repeats the first paragraph."""
+    post = make_post(section=world, summary="", body="Talks resumed in Vienna today.")
+    doc = page(client.get(post.get_absolute_url()))
+    assert doc.cssselect(".standfirst") == []
+    assert doc.cssselect(".article-body p")[0].text_content() == (
+        "Talks resumed in Vienna today."
+    )
