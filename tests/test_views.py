@@ -471,3 +471,10 @@ def test_article_without_a_summary_repeats_nothing_above_the_body(client, world)
     assert doc.cssselect(".article-body p")[0].text_content() == (
         "Talks resumed in Vienna today."
     )
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    """/favicon.ico, which browsers ask for unprompted, redirects to the icon."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/img/icon.png"
