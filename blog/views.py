@@ -293,6 +293,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /search/",
         f"Sitemap: {absolute_uri(request, reverse('sitemap'))}",
+        f"Sitemap: {absolute_uri(request, reverse('sitemap_news'))}",
     ]
     return HttpResponse(
         "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8"

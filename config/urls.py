@@ -32,6 +32,8 @@ urlpatterns = [
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap",
     ),
+    # Google News: the last two days' articles (blog/sitemaps.py NewsSitemap).
+    path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap_news"),
     path(
         "sitemap-<section>.xml",
         public_cache()(sitemaps.sitemap_section),
