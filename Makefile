@@ -12,7 +12,7 @@ VAR := var
 # what the project declares without building the project itself.
 DEPS = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + sum((p["optional-dependencies"][x] for x in sys.argv[1:]), [])))'
 
-.PHONY: help install install-test run test test-fast lint format bench admin-password clean
+.PHONY: help install install-test run test test-fast lint format bench admin-password clean messages compilemessages
 
 help:
 	@echo "make run    install, migrate, load demo content, serve on http://127.0.0.1:$(PORT)"
@@ -76,6 +76,18 @@ format: install-test
 
 bench: install $(VAR)/secret_key
 	$(PY) bench/run.py
+
+# Translations (locale/): `make messages` extracts every string marked in the
+# code and templates into each language's django.po; translate it, then
+# `make compilemessages` (GNU gettext's msgfmt, Debian package gettext)
+# writes django.mo. The .mo files are committed, so installing and running
+# need no gettext; tests/test_translations.py checks they match the .po.
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench --ignore=var --ignore=build
+messages: install
+	DJANGO_SECRET_KEY=messages-only $(PY) manage.py makemessages --all --no-location $(MESSAGES_IGNORE)
+
+compilemessages: install
+	DJANGO_SECRET_KEY=messages-only $(PY) manage.py compilemessages $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) node_modules $(VAR)/static

@@ -159,7 +159,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# One language per site, for readers and editors alike: every interface string
+# is translated (locale/), and pages, feeds and metadata declare it.
 LANGUAGE_CODE = os.environ.get("DJANGO_LANGUAGE_CODE", "en")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -216,10 +219,8 @@ LOGGING = {
 # Dateline's own knobs.
 DATELINE = {
     "SITE_NAME": os.environ.get("DATELINE_SITE_NAME", "Dateline"),
-    "SITE_DESCRIPTION": os.environ.get(
-        "DATELINE_SITE_DESCRIPTION",
-        "News, analysis and living stories from the Dateline desk.",
-    ),
+    # Empty: a description in the site's language (blog.metadata.site_description).
+    "SITE_DESCRIPTION": os.environ.get("DATELINE_SITE_DESCRIPTION", ""),
     "PAGE_SIZE": int(os.environ.get("DATELINE_PAGE_SIZE", "12")),
     "FEED_ITEMS": int(os.environ.get("DATELINE_FEED_ITEMS", "20")),
     # How long a shared cache (CDN) may hold a page or feed before asking again.

@@ -3,15 +3,16 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from blog import sitemaps, views
 from blog.caching import public_cache
 from blog.sitemaps import SITEMAPS
 
-admin.site.site_header = "Dateline newsroom"
-admin.site.site_title = "Dateline newsroom"
-admin.site.index_title = "Write and publish"
+admin.site.site_header = _("Dateline newsroom")
+admin.site.site_title = _("Dateline newsroom")
+admin.site.index_title = _("Write and publish")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
