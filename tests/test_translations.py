@@ -26,6 +26,7 @@ import feedparser
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import translation
 from lxml import html as lxml_html
@@ -400,3 +401,24 @@ def test_reading_time_dates_and_pagination_follow_the_language(client, settings)
     assert doc.cssselect(".pagination a[rel=next]")[0].text_content() == (
         "Plus anciens →"
     )
+
+
+@pytest.mark.django_db
+def test_the_page_declares_the_site_language(client, settings):
+    """lang, og:locale and JSON-LD inLanguage come from LANGUAGE_CODE."""
+    from tests.factories import make_post
+
+    settings.LANGUAGE_CODE = "fr"
+    doc = lxml_html.fromstring(client.get(make_post().get_absolute_url()).content)
+    assert doc.get("lang") == "fr"
+    assert doc.cssselect('meta[property="og:locale"]')[0].get("content") == "fr"
+    article = json.loads(doc.cssselect('script[type="application/ld+json"]')[0].text)
+    assert article["@type"] == "NewsArticle" and article["inLanguage"] == "fr"
+
+
+def test_the_error_page_is_in_french(settings):
+    """500.html, rendered without a request or database, speaks French too."""
+    settings.LANGUAGE_CODE = "fr"
+    doc = lxml_html.fromstring(render_to_string("500.html"))
+    assert doc.get("lang") == "fr"
+    assert doc.cssselect("h1")[0].text_content() == "Un problème est survenu"
