@@ -50,8 +50,8 @@ $(VAR)/secret_key:
 
 # Settings read the key kept in var/secret_key (config/settings.py).
 run: install $(VAR)/secret_key
-	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py load_demo
 	@$(PY) manage.py ensure_admin
 	@echo "Dateline is serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops it."
