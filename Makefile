@@ -8,6 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 VAR := var
+# The job worker (django-tasks-db's db_worker plus Dateline's sweep for
+# scheduled pings and lost jobs): blog/management/commands/worker.py.
+WORKER_CMD ?= $(PY) manage.py worker --no-reload
 # Reads the dependency lists out of pyproject.toml, so pip installs exactly
 # what the project declares without building the project itself.
 DEPS = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + sum((p["optional-dependencies"][x] for x in sys.argv[1:]), [])))'
@@ -55,7 +58,11 @@ run: install $(VAR)/secret_key
 	@$(PY) manage.py load_demo
 	@$(PY) manage.py ensure_admin
 	@echo "Dateline is serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops it."
-	@exec $(BIN)/gunicorn config.wsgi \
+	@# One job worker beside gunicorn; Ctrl-C reaches both (same process
+	@# group), and the trap stops the worker if gunicorn stops alone.
+	@$(WORKER_CMD) -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn config.wsgi \
 		--bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - --log-level warning
 
 admin-password: install $(VAR)/secret_key

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from blog.images import make_renditions
+from blog.images import StoredImageField, validate_image_upload, with_urls
 from blog.markup import html_to_text, reading_minutes, render_markdown
 
 
@@ -198,12 +198,13 @@ class Post(models.Model):
     body_text = models.TextField(editable=False, default="")
     toc = models.JSONField(editable=False, default=list)
     word_count = models.PositiveIntegerField(editable=False, default=0)
-    lead_image = models.ImageField(
+    lead_image = StoredImageField(
         _("lead image"),
         upload_to="lead/%Y/%m/",
         blank=True,
         width_field="lead_image_width",
         height_field="lead_image_height",
+        validators=[validate_image_upload],
     )
     lead_image_width = models.PositiveIntegerField(
         null=True, blank=True, editable=False
@@ -279,27 +280,18 @@ class Post(models.Model):
         self.word_count = rendered.word_count
         self.summary = self.summary.strip() or Truncator(rendered.text).words(40)
         loaded = getattr(self, "_loaded", {})
-        if not self.lead_image:
+        if not self.lead_image or loaded.get("lead_image") != self.lead_image.name:
+            # Renditions of another picture must not stand in for this one;
+            # the queue makes the new ones (blog/signals.py, blog/tasks.py).
             self.lead_image_renditions = []
         super().save(*args, **kwargs)
         old_slug = loaded.get("slug")
         if old_slug and old_slug != self.slug:
             OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
         OldSlug.objects.filter(slug=self.slug).delete()
-        # After the save, so an upload is already stored under its final name.
         afterwards = {}
-        if self.lead_image and (
-            not self.lead_image_renditions
-            or loaded.get("lead_image") != self.lead_image.name
-        ):
-            self.lead_image_renditions = make_renditions(self.lead_image)
-            afterwards["lead_image_renditions"] = self.lead_image_renditions
         if connection.vendor == "postgresql":
-            afterwards["search_vector"] = (
-                SearchVector("title", weight="A", config="english")
-                + SearchVector("summary", weight="B", config="english")
-                + SearchVector("body_text", weight="C", config="english")
-            )
+            afterwards["search_vector"] = weighted_search_vector()
         if afterwards:
             Post.objects.filter(pk=self.pk).update(**afterwards)
         self._loaded = {
@@ -406,19 +398,32 @@ class Post(models.Model):
         return (self.updated_at - since).total_seconds() > 60
 
     @cached_property
+    def lead_image_sources(self) -> list[dict]:
+        """Renditions (narrowest first) with URLs computed from the storage now:
+        only names are stored. Empty until the queue has made them."""
+        return with_urls(self.lead_image_renditions)
+
+    @cached_property
     def lead_image_default(self) -> dict | None:
         """The largest rendition: for feeds, Open Graph and JSON-LD."""
-        return self.lead_image_renditions[-1] if self.lead_image_renditions else None
+        return self.lead_image_sources[-1] if self.lead_image_sources else None
 
     @property
     def lead_image_srcset(self) -> str:
-        return ", ".join(
-            f"{r['url']} {r['width']}w" for r in self.lead_image_renditions
-        )
+        return ", ".join(f"{r['url']} {r['width']}w" for r in self.lead_image_sources)
 
     def guid(self) -> str:
         """A feed id that survives slug, date and section changes (RFC 4151 tag URI)."""
         return tag_uri(f"post:{self.pk}", self.created_at)
+
+
+def weighted_search_vector():
+    """PostgreSQL's document for a post: title (A), summary (B), body (C)."""
+    return (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("summary", weight="B", config="english")
+        + SearchVector("body_text", weight="C", config="english")
+    )
 
 
 def tag_uri(specific: str, created) -> str:
@@ -564,3 +569,32 @@ class PostSearchIndex(models.Model):
 
     def __str__(self):
         return f"search index of post {self.pk}"
+
+
+class Ping(models.Model):
+    """A change a WebSub hub must hear about exactly once: the queue's outbox.
+
+    The row is written with the change (same transaction); a job sends it and
+    claims it first, so competing workers send it once; `manage.py worker`
+    re-sends rows whose job was lost (blog/tasks.py). Going live has a key
+    derived from the publication time, so the save and the worker's look for
+    scheduled posts that came due agree on one ping.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    post_id = models.BigIntegerField()
+    # Filled only when the post is gone (deleted): otherwise the feeds are
+    # looked up when the ping is sent, after tags and section are saved.
+    urls = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"])]
+
+    def __str__(self):
+        return self.key

@@ -432,8 +432,9 @@ def test_readers_get_renditions_not_originals(staff_client):
     )
     post.lead_image_alt = "Picture"
     post.save()
+    post.refresh_from_db()
     original = "/media/" + post.lead_image.name
-    rendition = post.lead_image_renditions[0]["url"]
+    rendition = post.lead_image_sources[0]["url"]
     assert client.get(original).status_code == 404
     assert client.get(rendition).status_code == 200
     assert staff_client.get(original).status_code == 200
