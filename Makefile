@@ -15,7 +15,7 @@ WORKER_CMD ?= $(PY) manage.py worker --no-reload
 # what the project declares without building the project itself.
 DEPS = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + sum((p["optional-dependencies"][x] for x in sys.argv[1:]), [])))'
 
-.PHONY: help install install-test run test test-fast lint format bench cluster admin-password clean
+.PHONY: help install install-test run test test-fast lint format bench cluster admin-password clean messages compilemessages
 
 help:
 	@echo "make run    install, migrate, load demo content, serve on http://127.0.0.1:$(PORT)"
@@ -54,8 +54,8 @@ $(VAR)/secret_key:
 
 # Settings read the key kept in var/secret_key (config/settings.py).
 run: install $(VAR)/secret_key
-	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py load_demo
 	@$(PY) manage.py ensure_admin
 	@echo "Dateline is serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops it."
@@ -84,6 +84,18 @@ format: install-test
 
 bench: install $(VAR)/secret_key
 	$(PY) bench/run.py
+
+# Translations (locale/): `make messages` extracts every string marked in the
+# code and templates into each language's django.po; translate it, then
+# `make compilemessages` (GNU gettext's msgfmt, Debian package gettext)
+# writes django.mo. The .mo files are committed, so installing and running
+# need no gettext; tests/test_translations.py checks they match the .po.
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench --ignore=var --ignore=build
+messages: install
+	DJANGO_SECRET_KEY=messages-only $(PY) manage.py makemessages --all --no-location $(MESSAGES_IGNORE)
+
+compilemessages: install
+	DJANGO_SECRET_KEY=messages-only $(PY) manage.py compilemessages $(MESSAGES_IGNORE)
 
 # Issue 11, on one machine: tests/cluster.py starts it, tests/test_cluster.py
 # proves it and prints figures. It uses the machine's PostgreSQL (its own

@@ -181,7 +181,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# One language per site, for readers and editors alike: every interface string
+# is translated (locale/), and pages, feeds and metadata declare it.
 LANGUAGE_CODE = os.environ.get("DJANGO_LANGUAGE_CODE", "en")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -238,10 +241,12 @@ else:
     )
 STORAGES = {
     "default": _media_storage,
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "blog.staticfiles.ManifestStaticFilesStorage"},
 }
+# Before collectstatic has run there is no manifest: WhiteNoise then serves
+# static/ itself, so a fresh checkout run with DEBUG off still works
+# (blog/staticfiles.py, issue 10).
+WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").is_file()
 
 # Uploads: small ones in memory, larger ones on disk up to the image limit
 # only (blog/images.py, issue 9).
@@ -338,10 +343,8 @@ if SENTRY_DSN:
 # Dateline's own knobs.
 DATELINE = {
     "SITE_NAME": os.environ.get("DATELINE_SITE_NAME", "Dateline"),
-    "SITE_DESCRIPTION": os.environ.get(
-        "DATELINE_SITE_DESCRIPTION",
-        "News, analysis and living stories from the Dateline desk.",
-    ),
+    # Empty: a description in the site's language (blog.metadata.site_description).
+    "SITE_DESCRIPTION": os.environ.get("DATELINE_SITE_DESCRIPTION", ""),
     "PAGE_SIZE": int(os.environ.get("DATELINE_PAGE_SIZE", "12")),
     "FEED_ITEMS": int(os.environ.get("DATELINE_FEED_ITEMS", "20")),
     # How long a shared cache (CDN) may hold a page or feed before asking again.

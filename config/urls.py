@@ -1,14 +1,18 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from blog import health, sitemaps, views
 from blog.caching import public_cache
 from blog.sitemaps import SITEMAPS
 
-admin.site.site_header = "Dateline newsroom"
-admin.site.site_title = "Dateline newsroom"
-admin.site.index_title = "Write and publish"
+admin.site.site_header = _("Dateline newsroom")
+admin.site.site_title = _("Dateline newsroom")
+admin.site.index_title = _("Write and publish")
 
 # The 404 page shows navigation from the database; with the database down it
 # and any other failure of the database answer 503 (blog/degrade.py).
@@ -19,6 +23,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    # Browsers and feed readers ask for /favicon.ico wherever a page names no
+    # icon (the feed's XSL view, say); temporary, as the hashed name changes.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("img/icon.png")),
+        name="favicon",
+    ),
     # An index of per-kind sitemaps (paginated past 5,000 URLs each), so a
     # large archive stays fully listed.
     path(
@@ -27,6 +38,8 @@ urlpatterns = [
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap",
     ),
+    # Google News: the last two days' articles (blog/sitemaps.py NewsSitemap).
+    path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap_news"),
     path(
         "sitemap-<section>.xml",
         public_cache()(sitemaps.sitemap_section),

@@ -431,3 +431,20 @@ def test_readers_get_renditions_not_originals(staff_client):
     assert client.get(original).status_code == 404
     assert client.get(rendition).status_code == 200
     assert staff_client.get(original).status_code == 200
+
+
+def test_article_without_a_summary_repeats_nothing_above_the_body(client, world):
+    """With no summary written, no standfirst repeats the first paragraph."""
+    post = make_post(section=world, summary="", body="Talks resumed in Vienna today.")
+    doc = page(client.get(post.get_absolute_url()))
+    assert doc.cssselect(".standfirst") == []
+    assert doc.cssselect(".article-body p")[0].text_content() == (
+        "Talks resumed in Vienna today."
+    )
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    """/favicon.ico, which browsers ask for unprompted, redirects to the icon."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/img/icon.png"

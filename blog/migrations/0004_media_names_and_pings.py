@@ -23,14 +23,14 @@ def renditions_by_name(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0001_initial'),
+        ('blog', '0003_i18n_labels'),
     ]
 
     operations = [
         migrations.AlterField(
             model_name='post',
             name='lead_image',
-            field=blog.images.StoredImageField(blank=True, height_field='lead_image_height', upload_to='lead/%Y/%m/', validators=[blog.images.validate_image_upload], width_field='lead_image_width'),
+            field=blog.images.StoredImageField(blank=True, height_field='lead_image_height', upload_to='lead/%Y/%m/', validators=[blog.images.validate_image_upload], verbose_name='lead image', width_field='lead_image_width'),
         ),
         migrations.CreateModel(
             name='Ping',
