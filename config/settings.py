@@ -77,7 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "taggit",
     "django_tasks",
-    "django_tasks_db",
+    "blog.apps.JobQueueConfig",  # django_tasks_db, named in our language
     "blog",
 ]
 
