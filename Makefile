@@ -60,11 +60,12 @@ run: install $(VAR)/secret_key
 	@$(PY) manage.py ensure_admin
 	@echo "Dateline is serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops it."
 	@# One job worker beside gunicorn; Ctrl-C reaches both (same process
-	@# group), and the trap stops the worker if gunicorn stops alone.
+	@# group), and the trap stops the worker if gunicorn stops alone. The app
+	@# logs each request as a JSON line (config/gunicorn.py, blog/logs.py).
 	@$(WORKER_CMD) -v 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn config.wsgi \
-		--bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - --log-level warning
+	$(BIN)/gunicorn -c python:config.gunicorn config.wsgi \
+		--bind 127.0.0.1:$(PORT) --workers $(WORKERS) --log-level warning
 
 admin-password: install $(VAR)/secret_key
 	@$(PY) manage.py changepassword admin
