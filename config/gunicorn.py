@@ -61,7 +61,13 @@ logconfig_dict = {
     },
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {
-        name: {"level": "INFO", "handlers": ["console"], "propagate": False}
-        for name in ("gunicorn.error", "gunicorn.access")
+        "gunicorn.error": {
+            "level": "INFO",
+            "handlers": ["console"],
+            "propagate": False,
+        },
+        # With a logging config gunicorn writes access lines too; the app's
+        # own request lines (with ids and durations) make them redundant.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
     },
 }

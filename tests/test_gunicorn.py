@@ -72,3 +72,4 @@ def test_every_log_line_is_json(node):
     entries = [json.loads(line) for line in lines if line.strip()]
     loggers = {entry["logger"] for entry in entries}
     assert {"gunicorn.error", "dateline.request"} <= loggers
+    assert "gunicorn.access" not in loggers  # one line per request, the app's
