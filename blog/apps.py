@@ -7,6 +7,6 @@ class BlogConfig(AppConfig):
     verbose_name = "Newsroom"
 
     def ready(self):
-        from blog import signals
+        from blog import caching, signals  # noqa: F401 - connect receivers
 
         post_migrate.connect(signals.prepare_database, sender=self)

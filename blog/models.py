@@ -71,9 +71,18 @@ class TaggedPost(TaggedItemBase):
                 fields=["content_object", "tag"], name="unique_tag_per_post"
             )
         ]
+        indexes = [
+            # The posts most recently given a tag: related posts (issue 8).
+            models.Index(fields=["tag", "-id"], name="tagged_recent_idx"),
+        ]
 
     def __str__(self):
         return f"{self.content_object_id} → {self.tag_id}"
+
+
+# What a list of posts never shows: loaded only where a post is read in full.
+BODY_FIELDS = ("body", "body_html", "body_text", "toc", "search_vector")
+RELATED_CANDIDATES_PER_TAG = 50
 
 
 class PostQuerySet(models.QuerySet):
@@ -100,8 +109,19 @@ class PostQuerySet(models.QuerySet):
         return qs
 
     def for_listing(self):
-        """The joins every list of posts needs, declared once."""
-        return self.select_related("section", "author").prefetch_related("tags")
+        """The joins and columns every list of posts needs, declared once. A
+        list shows titles, summaries and bylines, never the body: its
+        Markdown, HTML and text stay in the database (issue 8)."""
+        return self.select_related("section", "author").defer(*BODY_FIELDS)
+
+    def for_feed(self):
+        """A feed item carries the HTML body and the tags as well."""
+        return (
+            self.select_related("section", "author")
+            .defer(None)
+            .defer(*(name for name in BODY_FIELDS if name != "body_html"))
+            .prefetch_related("tags")
+        )
 
     def latest_per_section(self, per_section=3):
         """The newest few public posts of every section, in one query.
@@ -130,14 +150,27 @@ class PostQuerySet(models.QuerySet):
             .order_by("section__position", "section__name", "-published_at", "-id")
         )
 
-    def related_to(self, post, limit=4):
-        """Posts sharing the most tags with `post`, newest first among equals."""
+    def related_to(self, post, limit=4, per_tag=RELATED_CANDIDATES_PER_TAG):
+        """Posts sharing the most tags with `post`, newest first among equals.
+
+        Candidates are the posts most recently given each of its tags (an
+        index walk of `per_tag` rows per tag), so the cost does not grow with
+        how often a tag was used over the years (issue 8: no scan).
+        """
         tag_ids = [tag.pk for tag in post.tags.all()]
+        if not tag_ids:
+            return self.none()
+        candidates = Q()
+        for tag_id in tag_ids:
+            recent = TaggedPost.objects.filter(tag_id=tag_id).order_by("-id")
+            candidates |= Q(pk__in=recent.values("content_object_id")[:per_tag])
         return (
-            self.exclude(pk=post.pk)
+            self.filter(candidates)
+            .exclude(pk=post.pk)
             .filter(tags__in=tag_ids)
             .annotate(shared_tags=Count("tags"))
             .order_by("-shared_tags", "-published_at")
+            .only("title", "slug", "published_at", "section__name")
             .select_related("section")[:limit]
         )
 
@@ -230,37 +263,41 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        # Publication times are to the second: feeds, HTML and HTTP dates
-        # all speak whole seconds.
+        """Keeps the row consistent: times to the second (feeds, HTML and HTTP
+        dates all speak whole seconds), the body rendered into its derived
+        fields. What else a save implies runs afterwards, in `after_save`."""
         self.published_at = self.published_at.replace(microsecond=0)
+        self.render_body()
+        if not self.lead_image:
+            self.lead_image_renditions = []
+        super().save(*args, **kwargs)
+        self.after_save()
+
+    def get_absolute_url(self):
+        return reverse("blog:post", kwargs=self.url_kwargs())
+
+    def url_kwargs(self) -> dict:
+        """The parts of its address: the day it went out, in the site's zone."""
+        day = timezone.localdate(self.published_at)
+        return {
+            "year": day.year,
+            "month": f"{day.month:02d}",
+            "day": f"{day.day:02d}",
+            "slug": self.slug,
+        }
+
+    def render_body(self):
         rendered = render_markdown(self.body)
         self.body_html = rendered.html
         self.body_text = rendered.text
         self.toc = rendered.toc
         self.word_count = rendered.word_count
         self.summary = self.summary.strip() or Truncator(rendered.text).words(40)
-        loaded = getattr(self, "_loaded", {})
-        if not self.lead_image:
-            self.lead_image_renditions = []
-        super().save(*args, **kwargs)
-        old_slug = loaded.get("slug")
-        if old_slug and old_slug != self.slug:
-            OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
-        OldSlug.objects.filter(slug=self.slug).delete()
-        # After the save, so an upload is already stored under its final name.
-        afterwards = {}
-        if self.lead_image and (
-            not self.lead_image_renditions
-            or loaded.get("lead_image") != self.lead_image.name
-        ):
-            self.lead_image_renditions = make_renditions(self.lead_image)
-            afterwards["lead_image_renditions"] = self.lead_image_renditions
-        if connection.vendor == "postgresql":
-            afterwards["search_vector"] = (
-                SearchVector("title", weight="A", config="english")
-                + SearchVector("summary", weight="B", config="english")
-                + SearchVector("body_text", weight="C", config="english")
-            )
+
+    def after_save(self):
+        """The named steps a save implies, in order, from this one place."""
+        self.record_slug_history()
+        afterwards = {**self.make_renditions(), **self.index_for_search()}
         if afterwards:
             Post.objects.filter(pk=self.pk).update(**afterwards)
         self._loaded = {
@@ -268,17 +305,38 @@ class Post(models.Model):
         }
         self._loaded["lead_image"] = self.lead_image.name
 
-    def get_absolute_url(self):
-        day = timezone.localdate(self.published_at)
-        return reverse(
-            "blog:post",
-            kwargs={
-                "year": day.year,
-                "month": f"{day.month:02d}",
-                "day": f"{day.day:02d}",
-                "slug": self.slug,
-            },
-        )
+    def record_slug_history(self):
+        """A changed slug keeps answering (OldSlug); a reused one stops."""
+        old_slug = self.loaded("slug")
+        if old_slug and old_slug != self.slug:
+            OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
+        OldSlug.objects.filter(slug=self.slug).delete()
+
+    def make_renditions(self) -> dict:
+        """Resized lead images, after the save so an upload is already stored
+        under its final name. Returns the columns to write."""
+        if self.lead_image and (
+            not self.lead_image_renditions
+            or self.loaded("lead_image") != self.lead_image.name
+        ):
+            self.lead_image_renditions = make_renditions(self.lead_image)
+            return {"lead_image_renditions": self.lead_image_renditions}
+        return {}
+
+    def index_for_search(self) -> dict:
+        """PostgreSQL's weighted search vector (SQLite's FTS5 table follows by
+        trigger, blog/search.py). Returns the columns to write."""
+        if connection.vendor != "postgresql":
+            return {}
+        return {
+            "search_vector": SearchVector("title", weight="A", config="english")
+            + SearchVector("summary", weight="B", config="english")
+            + SearchVector("body_text", weight="C", config="english")
+        }
+
+    def loaded(self, field: str):
+        """A field's value as it was read from the database (None if new)."""
+        return getattr(self, "_loaded", {}).get(field)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -315,12 +373,11 @@ class Post(models.Model):
         return "live" if self.is_live else "scheduled"
 
     def was_live_when_loaded(self) -> bool:
-        loaded = getattr(self, "_loaded", None)
-        return bool(
-            loaded
-            and loaded.get("status") == self.Status.PUBLISHED
-            and loaded.get("published_at") is not None
-            and loaded["published_at"] <= timezone.now()
+        published_at = self.loaded("published_at")
+        return (
+            self.loaded("status") == self.Status.PUBLISHED
+            and published_at is not None
+            and published_at <= timezone.now()
         )
 
     @property
@@ -332,13 +389,39 @@ class Post(models.Model):
         """A table of contents earns its place from two sub-sections up."""
         return sum(1 for entry in self.toc if entry["level"] == 2) >= 2
 
+    @property
+    def modified(self):
+        """What counts as modified, everywhere (feeds, sitemaps, JSON-LD, Open
+        Graph, validators): the later of publication and the last save of the
+        post or of one of its story updates (each moves `updated_at`)."""
+        return max(self.published_at, self.updated_at)
+
     def last_updated(self, updates):
-        """When readers should read "Updated": the newest story update (`updates`
-        newest first) or an edit after publication, whichever is later."""
+        """What the byline says as "Updated": the newest story update
+        (`updates` newest first, as shown above the body) or, for an edit after
+        publication, `modified`, whichever is later."""
         changes = [update.published_at for update in updates[:1]]
         if self.was_updated:
-            changes.append(self.updated_at)
+            changes.append(self.modified)
         return max(changes, default=None)
+
+    @property
+    def author_name(self) -> str:
+        return self.author.get_full_name() or self.author.get_username()
+
+    @property
+    def toc_tree(self) -> list[dict]:
+        """The table of contents as a tree: each heading with the deeper
+        headings after it as `children` (sub-sections under their section)."""
+        root: list[dict] = []
+        stack: list[tuple[int, list]] = [(0, root)]
+        for entry in self.toc:
+            while len(stack) > 1 and stack[-1][0] >= entry["level"]:
+                stack.pop()
+            node = {**entry, "children": []}
+            stack[-1][1].append(node)
+            stack.append((entry["level"], node["children"]))
+        return root
 
     @property
     def was_updated(self) -> bool:
@@ -428,6 +511,10 @@ class StoryUpdate(models.Model):
     @property
     def anchor(self) -> str:
         return f"update-{self.pk}"
+
+    @property
+    def modified(self):
+        return max(self.published_at, self.updated_at)
 
     @property
     def summary(self) -> str:

@@ -1,71 +1,26 @@
-"""Keep every listing's validator honest when content changes.
+"""WebSub pings when content changes, and database preparation after migrate.
 
-A post's own `updated_at` already moves a listing's validator when the post is
-edited or added. What leaves no newer row behind — a post unpublished,
-deleted, moved to another section, tagged or untagged, a section or tag
-renamed — touches `SiteState` instead (blog/caching.py reads both). Story
-updates move their post's `updated_at`, so the story and every listing that
-shows it change too.
+Cache invalidation lives with the rest of caching, in blog/caching.py.
 """
 
-from django.conf import settings
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.utils import timezone
 
 from blog import services
-from blog.models import Post, Section, SiteState, StoryUpdate, Tag, TaggedPost
+from blog.models import Post, SiteState, StoryUpdate
 
 
 @receiver(post_save, sender=Post)
 def post_saved(sender, instance, created, raw=False, **kwargs):
-    if raw:
-        return
-    was_live = instance.was_live_when_loaded()
-    if instance.is_live or was_live:
+    """A post that is live, or was until this save, changed its feeds."""
+    if not raw and (instance.is_live or instance.was_live_when_loaded()):
         services.announce_on_commit(instance.pk)
-    if was_live and (
-        not instance.is_live
-        or instance._loaded.get("section_id") != instance.section_id
-    ):
-        SiteState.touch()
-
-
-@receiver(post_delete, sender=Post)
-@receiver(post_save, sender=Section)
-@receiver(post_delete, sender=Section)
-@receiver(post_save, sender=Tag)
-@receiver(post_delete, sender=Tag)
-def structure_changed(sender, raw=False, **kwargs):
-    if not raw:
-        SiteState.touch()
-
-
-@receiver(post_save, sender=settings.AUTH_USER_MODEL)
-def author_saved(sender, instance, raw=False, update_fields=None, **kwargs):
-    """Bylines show authors' names: a rename reaches every page and feed. A
-    login (which only stamps last_login) does not count."""
-    if (
-        not raw
-        and update_fields != frozenset({"last_login"})
-        and instance.posts.exists()
-    ):
-        SiteState.touch()
-
-
-@receiver(m2m_changed, sender=TaggedPost)
-def tags_changed(sender, action, pk_set=None, **kwargs):
-    # A tag added without saving the post would not move the post's own
-    # updated_at, so additions count here as well as removals.
-    if action == "post_clear" or (action in {"post_add", "post_remove"} and pk_set):
-        SiteState.touch()
 
 
 @receiver(post_save, sender=StoryUpdate)
 @receiver(post_delete, sender=StoryUpdate)
 def story_updated(sender, instance, raw=False, **kwargs):
     if not raw:
-        Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())
         services.announce_on_commit(instance.post_id)
 
 
