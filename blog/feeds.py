@@ -33,7 +33,7 @@ from django.utils.html import escape
 
 from blog.markup import absolutize_urls
 from blog.metadata import absolute_uri, public_request, site_name
-from blog.models import Post, StoryUpdate
+from blog.models import FEED_ORIGIN, Post, StoryUpdate
 
 
 class HubMixin:
@@ -269,7 +269,11 @@ def categories(post: Post) -> list[tuple[str, str]]:
 
 def post_entry(request, post: Post) -> Entry:
     link = absolute_uri(request, post.get_absolute_url())
-    content, image, enclosures = post.body_html, None, []
+    if post.feed_html:
+        body = post.feed_html.replace(FEED_ORIGIN, absolute_uri(request, "/")[:-1])
+    else:  # saved before feed_html existed
+        body = absolutize_urls(post.body_html, link)
+    figure, image, enclosures = "", None, []
     rendition = post.lead_image_default
     if rendition:
         image = {
@@ -281,13 +285,13 @@ def post_entry(request, post: Post) -> Entry:
             Enclosure(image["url"], str(rendition["bytes"]), rendition["type"])
         ]
         figure = (
-            f'<figure><img src="{escape(rendition["url"])}"'
+            f'<figure><img src="{escape(image["url"])}"'
             f' alt="{escape(post.lead_image_alt)}"'
             f' width="{rendition["width"]}" height="{rendition["height"]}">'
         )
         if post.lead_image_caption:
             figure += f"<figcaption>{escape(post.lead_image_caption)}</figcaption>"
-        content = figure + "</figure>" + content
+        figure += "</figure>"
     return Entry(
         title=post.title,
         link=link,
@@ -296,7 +300,7 @@ def post_entry(request, post: Post) -> Entry:
         modified=post.modified,
         author=post.author_name,
         summary=post.summary,
-        content_html=absolutize_urls(content, link),
+        content_html=figure + body,
         categories=categories(post),
         image=image,
         enclosures=enclosures,

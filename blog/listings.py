@@ -227,7 +227,7 @@ class StoryListing(Listing):
     def resolve(cls, slug, preview=False, **url_kwargs):
         """By its slug or an old one; editors (`preview`) see drafts too."""
         posts = Post.objects.all() if preview else Post.objects.published()
-        posts = posts.select_related("section", "author").prefetch_related("tags")
+        posts = posts.select_related("section", "author").with_tags()
         post = (
             posts.filter(slug=slug).first()
             or posts.filter(old_slugs__slug=slug).first()

@@ -149,8 +149,9 @@ class PostDetailView(CanonicalListingMixin, DetailView):
         post, story = self.object, self.listing
         context["updates"] = list(story.updates())
         context["updated_at"] = post.last_updated(context["updates"])
-        context["previous_post"], context["next_post"] = post.neighbours_in_section()
-        context["related_posts"] = Post.objects.published().related_to(post)
+        context["previous_post"], context["next_post"], context["related_posts"] = (
+            Post.objects.published().around(post)
+        )
         context["feeds"] = story.feed_links(self.request)
         meta = context["meta"] = article_page(self.request, post)
         meta.feeds = [
