@@ -8,19 +8,59 @@ from __future__ import annotations
 import re
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import Exists, F, OuterRef
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from blog.models import FTS_TABLE, Post, PostSearchIndex
+from blog.models import BODY_FIELDS, FTS_TABLE, Post, PostSearchIndex
 
 # Private-use characters mark highlights inside the raw snippet; the snippet is
 # escaped first and only then are these turned into <mark>, so nothing the
 # author wrote can become markup here.
 MARK_START, MARK_END = "\ue000", "\ue001"
 MAX_TERMS = 12
+# Only the newest matches are ranked: a common word matches most of the
+# archive, and ranking (or counting) all of it costs what the archive costs
+# (issue 8). The result list is paginated without a total (UncountedPaginator).
+MAX_RANKED = 500
+
+
+class UncountedPage(Page):
+    def __init__(self, object_list, number, paginator, has_next):
+        super().__init__(object_list, number, paginator)
+        self._has_next = has_next
+
+    def has_next(self):
+        return self._has_next
+
+
+class UncountedPaginator(Paginator):
+    """Pages with no total: a page reads one row more than it shows to know
+    whether another follows, so no COUNT over every match is ever run."""
+
+    num_pages = None
+
+    def validate_number(self, number):
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as error:
+            raise PageNotAnInteger("That page number is not an integer") from error
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage("That page contains no results")
+        return UncountedPage(
+            rows[: self.per_page], number, self, has_next=len(rows) > self.per_page
+        )
 
 
 def fts5_query(text: str) -> str:
@@ -54,10 +94,16 @@ def search_posts(text: str):
     text = text.strip()
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config="english")
-        return (
+        newest = (
             Post.objects.published()
-            .select_related("section")
             .filter(search_vector=query)
+            .order_by("-published_at")
+            .values("pk")[:MAX_RANKED]
+        )
+        return (
+            Post.objects.filter(pk__in=newest)
+            .select_related("section")
+            .defer(*BODY_FIELDS)
             .annotate(
                 rank=SearchRank(F("search_vector"), query),
                 snippet_raw=SearchHeadline(
@@ -79,10 +125,17 @@ def search_posts(text: str):
     # re-runs the match once per post (seconds at a few thousand posts). So
     # the public check is a per-hit EXISTS on published(), by primary key.
     public = Exists(Post.objects.published().filter(pk=OuterRef("post_id")))
-    return (
+    newest = (
         PostSearchIndex.objects.filter(document__fts_match=query)
         .filter(public)
+        .order_by("-post_id")
+        .values("post_id")[:MAX_RANKED]
+    )
+    return (
+        PostSearchIndex.objects.filter(document__fts_match=query)
+        .filter(post_id__in=newest)
         .select_related("post", "post__section")
+        .defer(*(f"post__{name}" for name in BODY_FIELDS))
         .annotate(
             snippet_raw=RawSQL(
                 f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)", (MARK_START, MARK_END)

@@ -22,7 +22,7 @@ from blog.listings import (
 )
 from blog.metadata import absolute_uri, article_page, listing_page
 from blog.models import Post
-from blog.search import as_posts, search_posts
+from blog.search import UncountedPaginator, as_posts, search_posts
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +244,7 @@ class MonthView(PublishedPostMixin, MonthArchiveView):
 
 class SearchView(PublishedPostMixin, ListView):
     template_name = "blog/search.html"
+    paginator_class = UncountedPaginator
     MAX_QUERY = 200
 
     def get_queryset(self):
