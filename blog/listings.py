@@ -247,7 +247,7 @@ class StoryListing(Listing):
     def feed_items(self, limit):
         updates = list(self.updates()[: limit - 1])
         for update in updates:
-            update.story = self.post
+            update.post = update.story = self.post
         return [*updates, self.post]
 
     @property

@@ -107,6 +107,19 @@ class JSONList(models.Aggregate):
         )
 
 
+def shared_tags(tag_ids):
+    """How many of `tag_ids` a post carries: a count on the (post, tag) index."""
+    return models.Subquery(
+        TaggedPost.objects.filter(
+            content_object=models.OuterRef("pk"), tag_id__in=tag_ids
+        )
+        .order_by()
+        .values("content_object")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+
+
 class PostQuerySet(models.QuerySet):
     def published(self):
         """The one definition of public: published, and its time has come."""
@@ -199,8 +212,9 @@ class PostQuerySet(models.QuerySet):
     def related_to(self, post, limit=4, per_tag=RELATED_CANDIDATES_PER_TAG):
         """Posts sharing the most tags with `post`, newest first among equals.
 
-        Candidates are the posts most recently given each of its tags (an
-        index walk of `per_tag` rows per tag), so the cost does not grow with
+        Only public posts (whatever queryset it is called on). Candidates are
+        the posts most recently given each of its tags (an index walk of
+        `per_tag` rows per tag), so the cost does not grow with
         how often a tag was used over the years (issue 8: no scan).
         """
         tag_ids = [tag.pk for tag in post.tags.all()]
@@ -210,11 +224,16 @@ class PostQuerySet(models.QuerySet):
         for tag_id in tag_ids:
             recent = TaggedPost.objects.filter(tag_id=tag_id).order_by("-id")
             candidates |= Q(pk__in=recent.values("content_object_id")[:per_tag])
+        # Public-ness checked per candidate (EXISTS by primary key), so the
+        # candidate lists drive the query; a filter on the post's own columns
+        # would have SQLite walk every public post instead.
+        public = models.Exists(
+            Post.objects.published().filter(pk=models.OuterRef("pk"))
+        )
         return (
-            self.filter(candidates)
+            self.filter(candidates, public)
             .exclude(pk=post.pk)
-            .filter(tags__in=tag_ids)
-            .annotate(shared_tags=Count("tags"))
+            .annotate(shared_tags=shared_tags(tag_ids))
             .order_by("-shared_tags", "-published_at")
             .only("title", "slug", "published_at", "section__name")
             .select_related("section")[:limit]
@@ -228,7 +247,7 @@ class PostQuerySet(models.QuerySet):
         after = siblings.filter(published_at__gt=post.published_at)
         previous_id = before.order_by("-published_at", "-id").values("pk")[:1]
         next_id = after.order_by("published_at", "id").values("pk")[:1]
-        related_ids = self.related_to(post, related).values("pk")
+        related_ids = Post.objects.related_to(post, related).values("pk")
         flag = lambda q: models.ExpressionWrapper(q, models.BooleanField())  # noqa: E731
         rows = (
             Post.objects.filter(
@@ -238,16 +257,7 @@ class PostQuerySet(models.QuerySet):
                 is_previous=flag(Q(pk__in=previous_id)),
                 is_next=flag(Q(pk__in=next_id)),
                 is_related=flag(Q(pk__in=related_ids)),
-                shared_tags=models.Subquery(
-                    TaggedPost.objects.filter(
-                        content_object=models.OuterRef("pk"),
-                        tag__in=[tag.pk for tag in post.tags.all()],
-                    )
-                    .order_by()
-                    .values("content_object")
-                    .annotate(n=Count("*"))
-                    .values("n")
-                ),
+                shared_tags=shared_tags([tag.pk for tag in post.tags.all()]),
             )
             .only("title", "slug", "published_at", "section__name")
             .select_related("section")

@@ -10,8 +10,9 @@ import re
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -89,7 +90,8 @@ def search_posts(text: str):
 
     Returns a queryset of *hits*: on PostgreSQL the posts themselves, on
     SQLite rows of the FTS5 index with their post joined. Both carry `rank`
-    and `snippet_raw`; `as_posts` turns a page of hits into posts.
+    and the query they answer; `as_posts` turns a page of hits into posts
+    with snippets. Only the newest MAX_RANKED matches are ranked.
     """
     text = text.strip()
     if connection.vendor == "postgresql":
@@ -105,16 +107,7 @@ def search_posts(text: str):
             .select_related("section")
             .defer(*BODY_FIELDS)
             .annotate(
-                rank=SearchRank(F("search_vector"), query),
-                snippet_raw=SearchHeadline(
-                    "body_text",
-                    query,
-                    config="english",
-                    start_sel=MARK_START,
-                    stop_sel=MARK_END,
-                    max_words=35,
-                    min_words=20,
-                ),
+                rank=SearchRank(F("search_vector"), query), search_text=Value(text)
             )
             .order_by("-rank", "-published_at")
         )
@@ -124,34 +117,70 @@ def search_posts(text: str):
     # The FTS5 table must drive the query: joined the other way round, SQLite
     # re-runs the match once per post (seconds at a few thousand posts). So
     # the public check is a per-hit EXISTS on published(), by primary key.
+    # "Newest" by id, a range FTS5 answers from its doclist: `rowid IN (…)`
+    # would re-run the match once per listed row (a second at 10,000 posts).
     public = Exists(Post.objects.published().filter(pk=OuterRef("post_id")))
-    newest = (
+    oldest_ranked = (
         PostSearchIndex.objects.filter(document__fts_match=query)
         .filter(public)
         .order_by("-post_id")
-        .values("post_id")[:MAX_RANKED]
+        .values("post_id")[MAX_RANKED - 1 : MAX_RANKED]
     )
     return (
         PostSearchIndex.objects.filter(document__fts_match=query)
-        .filter(post_id__in=newest)
+        .filter(public, post_id__gte=Coalesce(Subquery(oldest_ranked), 0))
         .select_related("post", "post__section")
         .defer(*(f"post__{name}" for name in BODY_FIELDS))
-        .annotate(
-            snippet_raw=RawSQL(
-                f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)", (MARK_START, MARK_END)
-            )
-        )
+        .annotate(search_text=Value(text))
         .order_by("rank", "-post__published_at")
     )
 
 
+def snippets(text: str, post_ids: list[int]) -> dict[int, str]:
+    """Highlighted body extracts for a page of results, in one query: made
+    for the page only, as they cost far more than ranking."""
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config="english")
+        rows = (
+            Post.objects.filter(pk__in=post_ids)
+            .annotate(
+                snippet_raw=SearchHeadline(
+                    "body_text",
+                    query,
+                    config="english",
+                    start_sel=MARK_START,
+                    stop_sel=MARK_END,
+                    max_words=35,
+                    min_words=20,
+                )
+            )
+            .values_list("pk", "snippet_raw")
+        )
+    else:
+        rows = (
+            PostSearchIndex.objects.filter(
+                document__fts_match=fts5_query(text), post_id__in=post_ids
+            )
+            .annotate(
+                snippet_raw=RawSQL(
+                    f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)",
+                    (MARK_START, MARK_END),
+                )
+            )
+            .values_list("post_id", "snippet_raw")
+        )
+    return dict(rows)
+
+
 def as_posts(hits) -> list[Post]:
     """Posts of a page of hits, each with a highlighted, escaped `snippet`."""
-    posts = []
-    for hit in hits:
-        post = hit if isinstance(hit, Post) else hit.post
-        post.snippet = highlight(hit.snippet_raw)
-        posts.append(post)
+    hits = list(hits)
+    posts = [hit if isinstance(hit, Post) else hit.post for hit in hits]
+    if not posts:
+        return []
+    extracts = snippets(hits[0].search_text, [post.pk for post in posts])
+    for post in posts:
+        post.snippet = highlight(extracts.get(post.pk, ""))
     return posts
 
 

@@ -56,7 +56,6 @@ def test_snippets_come_from_the_body_with_the_terms_marked():
     """Each result carries a snippet of body text with the matched words marked."""
     make_post("Talks", body="Delegations discussed the gas pipeline for hours.")
     hit = search_posts("pipeline")[0]
-    assert "\ue000pipeline\ue001" in hit.snippet_raw.lower()
     assert "<mark>pipeline</mark>" in as_posts([hit])[0].snippet.lower()
 
 
