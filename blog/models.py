@@ -88,7 +88,7 @@ class TaggedPost(TaggedItemBase):
 
 # What a list of posts never shows: loaded only where a post is read in full.
 BODY_FIELDS = ("body", "body_html", "body_text", "toc", "feed_html", "search_vector")
-RELATED_CANDIDATES_PER_TAG = 50
+RELATED_CANDIDATES_PER_TAG = 20
 # Feed HTML is stored with its URLs made absolute against this origin (a
 # reserved name, RFC 2606); a feed swaps in the public one (blog/feeds.py).
 FEED_ORIGIN = "https://dateline.invalid"
@@ -242,32 +242,39 @@ class PostQuerySet(models.QuerySet):
     def around(self, post, related=4):
         """(previous, next, related): the posts before and after `post` in its
         section and those sharing most tags with it, all in one query."""
-        siblings = self.in_section(post.section_id).order_by()
-        before = siblings.filter(published_at__lt=post.published_at)
-        after = siblings.filter(published_at__gt=post.published_at)
-        previous_id = before.order_by("-published_at", "-id").values("pk")[:1]
-        next_id = after.order_by("published_at", "id").values("pk")[:1]
+        siblings = self.in_section(post.section_id)
+        # Ordered by the (section, status, -published_at) index alone: a
+        # tie-breaker on id would sort every earlier post of the section.
+        previous_id = (
+            siblings.filter(published_at__lt=post.published_at)
+            .order_by("-published_at")
+            .values("pk")[:1]
+        )
+        next_id = (
+            siblings.filter(published_at__gt=post.published_at)
+            .order_by("published_at")
+            .values("pk")[:1]
+        )
         related_ids = Post.objects.related_to(post, related).values("pk")
         flag = lambda q: models.ExpressionWrapper(q, models.BooleanField())  # noqa: E731
-        rows = (
+        rows = list(
             Post.objects.filter(
                 Q(pk__in=previous_id) | Q(pk__in=next_id) | Q(pk__in=related_ids)
             )
             .annotate(
                 is_previous=flag(Q(pk__in=previous_id)),
                 is_next=flag(Q(pk__in=next_id)),
-                is_related=flag(Q(pk__in=related_ids)),
                 shared_tags=shared_tags([tag.pk for tag in post.tags.all()]),
             )
             .only("title", "slug", "published_at", "section__name")
             .select_related("section")
         )
-        rows = list(rows)
         previous = next((p for p in rows if p.is_previous), None)
         following = next((p for p in rows if p.is_next), None)
-        chosen = [p for p in rows if p.is_related]
-        chosen.sort(key=lambda p: (-(p.shared_tags or 0), -p.published_at.timestamp()))
-        return previous, following, chosen
+        # The best of the candidates and the neighbours, as related_to ranks.
+        sharing = [p for p in rows if p.shared_tags]
+        sharing.sort(key=lambda p: (-p.shared_tags, -p.published_at.timestamp()))
+        return previous, following, sharing[:related]
 
 
 class Post(models.Model):
