@@ -262,18 +262,21 @@ class PostQuerySet(models.QuerySet):
             "AND n.status = %s AND n.published_at <= %s AND n.published_at {op} %s "
             "ORDER BY n.published_at {order} LIMIT 1) {alias}"
         )
-        parts = [
-            neighbour.format(op="<", order="DESC", alias="prev"),
-            neighbour.format(op=">", order="ASC", alias="nxt"),
-        ]
+        neighbours = " UNION ".join(
+            [
+                neighbour.format(op="<", order="DESC", alias="prev"),
+                neighbour.format(op=">", order="ASC", alias="nxt"),
+            ]
+        )
         common = [post.section_id, self.model.Status.PUBLISHED, now]
-        params = [*common, post.published_at, *common, post.published_at]
+        neighbour_params = [*common, post.published_at, *common, post.published_at]
+        parts, candidate_params = [neighbours], list(neighbour_params)
         for tag_id in tag_ids:
             parts.append(
                 "SELECT content_object_id FROM (SELECT t.content_object_id FROM "
                 "blog_taggedpost t WHERE t.tag_id = %s ORDER BY t.id DESC LIMIT %s) c"
             )
-            params += [tag_id, per_tag]
+            candidate_params += [tag_id, per_tag]
         placeholders = ", ".join(["%s"] * len(tag_ids))
         shared = (
             "(SELECT COUNT(*) FROM blog_taggedpost t "  # noqa: S608 - placeholders only
@@ -281,14 +284,24 @@ class PostQuerySet(models.QuerySet):
             if tag_ids
             else "0"
         )
-        # Only fixed SQL and %s placeholders are joined here.
+        # Only fixed SQL and %s placeholders are joined here. The neighbours
+        # sort first, then the best related: at most related + 2 rows.
         sql = (
             "SELECT p.id, p.title, p.slug, p.published_at, p.section_id, "  # noqa: S608
             f"s.name AS section_name, s.slug AS section_slug, {shared} AS shared_tags "
             "FROM blog_post p INNER JOIN blog_section s ON s.id = p.section_id "
-            f"WHERE p.id IN ({' UNION '.join(parts)}) AND p.id <> %s AND {public[0]}"
+            f"WHERE p.id IN ({' UNION '.join(parts)}) AND p.id <> %s AND {public[0]} "
+            f"ORDER BY CASE WHEN p.id IN ({neighbours}) THEN 0 ELSE 1 END, "
+            "shared_tags DESC, p.published_at DESC LIMIT %s"
         )
-        params = [*tag_ids, *params, post.pk, *public[1]]
+        params = [
+            *tag_ids,
+            *candidate_params,
+            post.pk,
+            *public[1],
+            *neighbour_params,
+            related + 2,
+        ]
         rows = list(Post.objects.raw(sql, params))
         for row in rows:
             row.section = Section(
