@@ -26,7 +26,7 @@ MAX_TERMS = 12
 # Only the newest matches are ranked: a common word matches most of the
 # archive, and ranking (or counting) all of it costs what the archive costs
 # (issue 8). The result list is paginated without a total (UncountedPaginator).
-MAX_RANKED = 500
+MAX_RANKED = 200
 
 
 class UncountedPage(Page):
