@@ -202,9 +202,29 @@ class ArchiveView(PublishedPostMixin, ListView):
         return context
 
 
-class YearView(PublishedPostMixin, YearArchiveView):
+class DateArchiveMixin(PublishedPostMixin):
+    """A year: a 404 when nothing was published then. Emptiness is
+    read from the date list the view fetches anyway (allow_empty=False would
+    add an EXISTS query)."""
+
+    allow_empty = True
+
+    def get_dated_items(self):
+        date_list, object_list, extra = super().get_dated_items()
+        if not date_list:
+            raise Http404("Nothing was published then.")
+        return date_list, object_list, extra
+
+
+class YearView(DateArchiveMixin, YearArchiveView):
     make_object_list = True
-    allow_empty = False
+
+    # The year page links its months, not other years: no queries for them.
+    def get_next_year(self, date):
+        return None
+
+    def get_previous_year(self, date):
+        return None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -223,6 +243,7 @@ class YearView(PublishedPostMixin, YearArchiveView):
 
 class MonthView(PublishedPostMixin, MonthArchiveView):
     month_format = "%m"
+    # Also what makes previous/next month skip empty months (one query each).
     allow_empty = False
 
     def get_context_data(self, **kwargs):
