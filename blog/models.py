@@ -194,18 +194,21 @@ class PostQuerySet(models.QuerySet):
             **{
                 f"pick{k}": models.Subquery(
                     public.filter(section=models.OuterRef("pk"))
-                    .order_by("-published_at", "-id")
+                    .order_by("-published_at")  # the index's order: no sort
                     .values("pk")[k : k + 1]
                 )
                 for k in range(per_section)
             }
         )
-        chosen = Q()
-        for k in range(per_section):
-            chosen |= Q(pk__in=picks.values(f"pick{k}"))
+        # One IN over a UNION, which drives the query (an OR of INs makes
+        # PostgreSQL, a filter on the post's columns SQLite, scan every post).
+        arms = (picks.order_by().values(f"pick{k}") for k in range(per_section))
+        first, *rest = arms
+        is_public = models.Exists(public.filter(pk=models.OuterRef("pk")))
         return (
-            public.filter(chosen)
+            Post.objects.filter(is_public, pk__in=first.union(*rest))
             .select_related("section")
+            .defer(*BODY_FIELDS)
             .order_by("section__position", "section__name", "-published_at", "-id")
         )
 

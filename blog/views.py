@@ -2,6 +2,7 @@ import logging
 from itertools import groupby
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
@@ -9,6 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from django.views.static import serve
@@ -27,12 +29,25 @@ from blog.search import UncountedPaginator, as_posts, search_posts
 logger = logging.getLogger(__name__)
 
 
+class BoundedPaginator(Paginator):
+    """Counts at most MAX_PAGES pages: a COUNT over every public post costs
+    what the archive costs (issue 8). Older posts are reached through the
+    date archives, and every post through the sitemap."""
+
+    MAX_PAGES = 100
+
+    @cached_property
+    def count(self):
+        return self.object_list[: self.per_page * self.MAX_PAGES].count()
+
+
 class PublishedPostMixin:
     """Every public list of posts: published only, its joins declared once,
     paginated (bad page numbers are a 404, never a 500)."""
 
     date_field = "published_at"
     allow_empty = True
+    paginator_class = BoundedPaginator
 
     def get_paginate_by(self, queryset):
         return settings.DATELINE["PAGE_SIZE"]

@@ -462,3 +462,17 @@ def test_healthz_says_unavailable_without_details():
     assert status == "503"
     assert json.loads(body) == {"status": "unavailable"}
     assert "127.0.0.1" in result.stderr  # logged, not shown
+
+
+def test_listings_count_a_bounded_number_of_pages(client, settings, monkeypatch):
+    """Pagination counts at most MAX_PAGES pages, so its COUNT does not grow
+    with the archive; older posts live in the date archives (issue 8)."""
+    from blog.views import BoundedPaginator
+
+    monkeypatch.setattr(BoundedPaginator, "MAX_PAGES", 2)
+    settings.DATELINE = {**settings.DATELINE, "PAGE_SIZE": 1}
+    for _ in range(4):
+        make_post()
+    assert "Page 1 of 2" in client.get("/").content.decode()
+    assert client.get("/?page=2").status_code == 200
+    assert client.get("/?page=3").status_code == 404
