@@ -10,6 +10,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
@@ -18,366 +19,153 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="Post",
+            name='Post',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("title", models.CharField(max_length=200)),
-                (
-                    "slug",
-                    models.SlugField(
-                        help_text="The last part of the address. Changing it later keeps old links working: they redirect here.",
-                        max_length=200,
-                        unique=True,
-                    ),
-                ),
-                (
-                    "summary",
-                    models.TextField(
-                        blank=True,
-                        help_text="Plain-text standfirst for lists, feeds and search engines. Left empty, it is taken from the start of the body.",
-                        max_length=400,
-                    ),
-                ),
-                (
-                    "body",
-                    models.TextField(help_text="Markdown. ## starts a sub-section."),
-                ),
-                ("body_html", models.TextField(default="", editable=False)),
-                ("body_text", models.TextField(default="", editable=False)),
-                ("toc", models.JSONField(default=list, editable=False)),
-                ("word_count", models.PositiveIntegerField(default=0, editable=False)),
-                (
-                    "lead_image",
-                    models.ImageField(
-                        blank=True,
-                        height_field="lead_image_height",
-                        upload_to="lead/%Y/%m/",
-                        width_field="lead_image_width",
-                    ),
-                ),
-                (
-                    "lead_image_width",
-                    models.PositiveIntegerField(blank=True, editable=False, null=True),
-                ),
-                (
-                    "lead_image_height",
-                    models.PositiveIntegerField(blank=True, editable=False, null=True),
-                ),
-                (
-                    "lead_image_alt",
-                    models.CharField(
-                        blank=True,
-                        help_text="What the image shows, for readers who cannot see it.",
-                        max_length=250,
-                        verbose_name="lead image alt text",
-                    ),
-                ),
-                ("lead_image_caption", models.CharField(blank=True, max_length=300)),
-                (
-                    "lead_image_renditions",
-                    models.JSONField(default=list, editable=False),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("draft", "Draft"), ("published", "Published")],
-                        default="draft",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "published_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now,
-                        help_text="A time in the future schedules the post: it goes live by itself.",
-                    ),
-                ),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "search_vector",
-                    django.contrib.postgres.search.SearchVectorField(
-                        editable=False, null=True
-                    ),
-                ),
-                (
-                    "author",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="posts",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('title', models.CharField(max_length=200)),
+                ('slug', models.SlugField(help_text='The last part of the address. Changing it later keeps old links working: they redirect here.', max_length=200, unique=True)),
+                ('summary', models.TextField(blank=True, help_text='Plain-text standfirst for lists, feeds and search engines. Left empty, it is taken from the start of the body.', max_length=400)),
+                ('body', models.TextField(help_text='Markdown. ## starts a sub-section.')),
+                ('body_html', models.TextField(default='', editable=False)),
+                ('body_text', models.TextField(default='', editable=False)),
+                ('toc', models.JSONField(default=list, editable=False)),
+                ('word_count', models.PositiveIntegerField(default=0, editable=False)),
+                ('lead_image', models.ImageField(blank=True, height_field='lead_image_height', upload_to='lead/%Y/%m/', width_field='lead_image_width')),
+                ('lead_image_width', models.PositiveIntegerField(blank=True, editable=False, null=True)),
+                ('lead_image_height', models.PositiveIntegerField(blank=True, editable=False, null=True)),
+                ('lead_image_alt', models.CharField(blank=True, help_text='What the image shows, for readers who cannot see it.', max_length=250, verbose_name='lead image alt text')),
+                ('lead_image_caption', models.CharField(blank=True, max_length=300)),
+                ('lead_image_renditions', models.JSONField(default=list, editable=False)),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
+                ('published_at', models.DateTimeField(default=django.utils.timezone.now, help_text='A time in the future schedules the post: it goes live by itself.')),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
+                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-published_at", "-id"],
-                "get_latest_by": "published_at",
+                'ordering': ['-published_at', '-id'],
+                'get_latest_by': 'published_at',
             },
         ),
         migrations.CreateModel(
-            name="Section",
+            name='Section',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("name", models.CharField(max_length=80, unique=True)),
-                ("slug", models.SlugField(max_length=80, unique=True)),
-                ("description", models.TextField(blank=True)),
-                (
-                    "position",
-                    models.PositiveSmallIntegerField(
-                        default=0,
-                        help_text="Order in the site navigation, smallest first.",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=80, unique=True)),
+                ('slug', models.SlugField(max_length=80, unique=True)),
+                ('description', models.TextField(blank=True)),
+                ('position', models.PositiveSmallIntegerField(default=0, help_text='Order in the site navigation, smallest first.')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "ordering": ["position", "name"],
+                'ordering': ['position', 'name'],
             },
         ),
         migrations.CreateModel(
-            name="SiteState",
+            name='SiteState',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name="Tag",
+            name='Tag',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "name",
-                    models.CharField(max_length=100, unique=True, verbose_name="name"),
-                ),
-                (
-                    "slug",
-                    models.SlugField(
-                        allow_unicode=True,
-                        max_length=100,
-                        unique=True,
-                        verbose_name="slug",
-                    ),
-                ),
-                ("description", models.TextField(blank=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
+                ('slug', models.SlugField(allow_unicode=True, max_length=100, unique=True, verbose_name='slug')),
+                ('description', models.TextField(blank=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "verbose_name": "tag",
-                "verbose_name_plural": "tags",
-                "ordering": ["name"],
+                'verbose_name': 'tag',
+                'verbose_name_plural': 'tags',
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="PostSearchIndex",
+            name='PostSearchIndex',
             fields=[
-                (
-                    "post",
-                    models.OneToOneField(
-                        db_column="rowid",
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        primary_key=True,
-                        related_name="search_index",
-                        serialize=False,
-                        to="blog.post",
-                    ),
-                ),
-                ("document", blog.models.FullTextField(db_column="blog_post_fts")),
-                ("rank", models.FloatField()),
+                ('post', models.OneToOneField(db_column='rowid', on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='search_index', serialize=False, to='blog.post')),
+                ('document', blog.models.FullTextField(db_column='blog_post_fts')),
+                ('rank', models.FloatField()),
             ],
             options={
-                "db_table": "blog_post_fts",
-                "managed": False,
+                'db_table': 'blog_post_fts',
+                'managed': False,
             },
         ),
         migrations.CreateModel(
-            name="OldSlug",
+            name='OldSlug',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("slug", models.SlugField(max_length=200, unique=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "post",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="old_slugs",
-                        to="blog.post",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('slug', models.SlugField(max_length=200, unique=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='old_slugs', to='blog.post')),
             ],
             options={
-                "ordering": ["-created_at"],
+                'ordering': ['-created_at'],
             },
         ),
         migrations.AddField(
-            model_name="post",
-            name="section",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="posts",
-                to="blog.section",
-            ),
+            model_name='post',
+            name='section',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to='blog.section'),
         ),
         migrations.CreateModel(
-            name="TaggedPost",
+            name='TaggedPost',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "content_object",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="blog.post"
-                    ),
-                ),
-                (
-                    "tag",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="tagged_posts",
-                        to="blog.tag",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='blog.post')),
+                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tagged_posts', to='blog.tag')),
             ],
         ),
         migrations.AddField(
-            model_name="post",
-            name="tags",
-            field=taggit.managers.TaggableManager(
-                blank=True,
-                help_text="A comma-separated list of tags.",
-                through="blog.TaggedPost",
-                to="blog.Tag",
-                verbose_name="Tags",
-            ),
+            model_name='post',
+            name='tags',
+            field=taggit.managers.TaggableManager(blank=True, help_text='A comma-separated list of tags.', through='blog.TaggedPost', to='blog.Tag', verbose_name='Tags'),
         ),
         migrations.CreateModel(
-            name="StoryUpdate",
+            name='StoryUpdate',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "published_at",
-                    models.DateTimeField(default=django.utils.timezone.now),
-                ),
-                ("body", models.TextField(help_text="Markdown.")),
-                ("body_html", models.TextField(default="", editable=False)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "post",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="updates",
-                        to="blog.post",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('published_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('body', models.TextField(help_text='Markdown.')),
+                ('body_html', models.TextField(default='', editable=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='blog.post')),
             ],
             options={
-                "ordering": ["-published_at", "-id"],
-                "get_latest_by": "published_at",
-                "indexes": [
-                    models.Index(
-                        fields=["post", "-published_at"], name="update_post_idx"
-                    ),
-                    models.Index(fields=["-published_at"], name="update_published_idx"),
-                ],
+                'ordering': ['-published_at', '-id'],
+                'get_latest_by': 'published_at',
+                'indexes': [models.Index(fields=['post', '-published_at'], name='update_post_idx'), models.Index(fields=['-published_at'], name='update_published_idx')],
             },
         ),
         migrations.AddConstraint(
-            model_name="taggedpost",
-            constraint=models.UniqueConstraint(
-                fields=("content_object", "tag"), name="unique_tag_per_post"
-            ),
+            model_name='taggedpost',
+            constraint=models.UniqueConstraint(fields=('content_object', 'tag'), name='unique_tag_per_post'),
         ),
         migrations.AddIndex(
-            model_name="post",
-            index=models.Index(
-                fields=["status", "-published_at"], name="post_public_idx"
-            ),
+            model_name='post',
+            index=models.Index(fields=['status', '-published_at'], name='post_public_idx'),
         ),
         migrations.AddIndex(
-            model_name="post",
-            index=models.Index(
-                fields=["section", "status", "-published_at"], name="post_section_idx"
-            ),
+            model_name='post',
+            index=models.Index(fields=['section', 'status', '-published_at'], name='post_section_idx'),
         ),
         migrations.AddIndex(
-            model_name="post",
-            index=models.Index(
-                fields=["status", "-updated_at"], name="post_updated_idx"
-            ),
+            model_name='post',
+            index=models.Index(fields=['status', '-updated_at'], name='post_updated_idx'),
         ),
         migrations.AddIndex(
-            model_name="post",
-            index=models.Index(
-                fields=["section", "status", "-updated_at"],
-                name="post_section_updated_idx",
-            ),
+            model_name='post',
+            index=models.Index(fields=['section', 'status', '-updated_at'], name='post_section_updated_idx'),
         ),
         migrations.AddConstraint(
-            model_name="post",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("lead_image", ""),
-                    models.Q(("lead_image_alt", ""), _negated=True),
-                    _connector="OR",
-                ),
-                name="lead_image_has_alt",
-                violation_error_message="A lead image needs alt text.",
-            ),
+            model_name='post',
+            constraint=models.CheckConstraint(condition=models.Q(('lead_image', ''), models.Q(('lead_image_alt', ''), _negated=True), _connector='OR'), name='lead_image_has_alt', violation_error_message='A lead image needs alt text.'),
         ),
     ]
