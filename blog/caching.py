@@ -47,7 +47,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Subquery
+from django.db.models.functions import Now
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.http import QueryDict
@@ -58,6 +60,7 @@ from django.utils.cache import (
     patch_cache_control,
     patch_vary_headers,
 )
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
 from blog.models import Post, Section, SiteState, StoryUpdate, Tag, TaggedPost
@@ -99,8 +102,10 @@ def code_modified() -> datetime:
 
 
 def _newest_post_change(posts, until=None) -> dict:
+    # Due-ness is judged by the database clock (Now()), so the compiled query
+    # holds no time of its own and can be reused (`_compiled`).
     updated = posts.marked_published()
-    published = posts.published()
+    published = posts.marked_published().filter(published_at__lte=Now())
     if until is not None:
         updated = updated.filter(updated_at__lte=until)
         published = published.filter(published_at__lte=until)
@@ -118,42 +123,76 @@ def lag_cutoff() -> datetime:
     return datetime.fromtimestamp(now - now % period, tz=UTC)
 
 
-def newest_change(listing, updates=None, lagging=False) -> datetime:
+# Compiled validator queries by shape and arguments: composing one through the
+# ORM costs ~1.5 ms, running it ~0.01 ms, and it runs on every request.
+_compiled: dict[tuple, tuple[str, list]] = {}
+MAX_COMPILED = 4096
+
+
+def _as_datetime(value):
+    """A column read by the bare cursor: SQLite gives naive UTC (or text)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def newest_change(listing, updates=None, lagging=False, key=None) -> datetime:
     """Newest change in a listing of posts (a Post queryset, not yet limited to
     published()), its due story `updates`, site-wide removals or renames
     (SiteState) and, if `lagging`, any post's change up to `lag_cutoff()` —
-    in a single query.
+    in a single query. With a `key` naming the listing (its kind and URL
+    arguments), the compiled SQL is reused.
 
     Each part is an ORDER BY … LIMIT 1 that an index answers, so the cost does
     not grow with the archive. Edits to scheduled posts count too: that only
     refreshes a page a little early, while reading updated_at among due posts
     alone would need a scan.
     """
-    newest = {f"post_{k}": v for k, v in _newest_post_change(listing).items()}
-    if updates is not None:
-        newest["update_published"] = updates.order_by("-published_at").values(
-            "published_at"
-        )[:1]
-    if lagging:
-        site = _newest_post_change(Post.objects.all(), until=lag_cutoff())
-        newest.update({f"site_{k}": v for k, v in site.items()})
-    row = (
-        SiteState.objects.filter(pk=1)
-        .annotate(**{name: Subquery(query) for name, query in newest.items()})
-        .values("changed_at", *newest)
-        .first()
-    )
+    cutoff = lag_cutoff() if lagging else None
+    memo_key = (connection.vendor, key, cutoff) if key is not None else None
+    compiled = _compiled.get(memo_key) if memo_key else None
+    if compiled is None:
+        newest = {f"post_{k}": v for k, v in _newest_post_change(listing).items()}
+        if updates is not None:
+            due = updates.filter(
+                published_at__lte=Now(),
+                post__status=Post.Status.PUBLISHED,
+                post__published_at__lte=Now(),
+            )
+            newest["update_published"] = due.order_by("-published_at").values(
+                "published_at"
+            )[:1]
+        if lagging:
+            site = _newest_post_change(Post.objects.all(), until=cutoff)
+            newest.update({f"site_{k}": v for k, v in site.items()})
+        query = (
+            SiteState.objects.filter(pk=1)
+            .annotate(**{name: Subquery(q) for name, q in newest.items()})
+            .values("changed_at", *newest)
+        )
+        sql, params = query.query.sql_with_params()
+        compiled = (sql, list(params))
+        if memo_key:
+            if len(_compiled) >= MAX_COMPILED:
+                _compiled.clear()
+            _compiled[memo_key] = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(*compiled)
+        row = cursor.fetchone()
     if row is None:  # migrate makes the row; a bare flush can lose it
         SiteState.touch()
-        return newest_change(listing, updates, lagging)
-    SITE_STATE.set(row["changed_at"])
-    return max(value for value in row.values() if value is not None)
+        return newest_change(listing, updates, lagging, key)
+    values = [_as_datetime(value) for value in row]
+    SITE_STATE.set(values[0])
+    return max(value for value in values if value is not None)
 
 
 def site_changed(request, *args, **kwargs) -> datetime:
     """Validator of pages that show a bit of everything (archives, search,
     sitemaps)."""
-    return newest_change(Post.objects.all(), StoryUpdate.objects.published())
+    return newest_change(Post.objects.all(), StoryUpdate.objects.all(), key="site")
 
 
 def story_changed(slug: str) -> datetime:
@@ -161,8 +200,9 @@ def story_changed(slug: str) -> datetime:
     updates now, the rest of the site (related posts, previous/next) lagging."""
     return newest_change(
         Post.objects.filter(slug=slug),
-        StoryUpdate.objects.published().filter(post__slug=slug),
+        StoryUpdate.objects.filter(post__slug=slug),
         lagging=True,
+        key=("story", slug),
     )
 
 

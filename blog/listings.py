@@ -136,7 +136,7 @@ class LatestListing(Listing):
 
     @staticmethod
     def changed(request, **url_kwargs):
-        return newest_change(Post.objects.all())
+        return newest_change(Post.objects.all(), key="latest")
 
 
 class SectionListing(Listing):
@@ -171,7 +171,9 @@ class SectionListing(Listing):
 
     @staticmethod
     def changed(request, slug, **url_kwargs):
-        return newest_change(Post.objects.filter(section__slug=slug))
+        return newest_change(
+            Post.objects.filter(section__slug=slug), key=("section", slug)
+        )
 
 
 class TagListing(Listing):
@@ -209,7 +211,7 @@ class TagListing(Listing):
 
     @staticmethod
     def changed(request, slugs, **url_kwargs):
-        return newest_change(Post.objects.tagged(*slugs))
+        return newest_change(Post.objects.tagged(*slugs), key=("tag", *slugs))
 
 
 class StoryListing(Listing):
