@@ -12,7 +12,8 @@ class BlogConfig(AppConfig):
     verbose_name = _("Newsroom")
 
     def ready(self):
-        from blog import signals, staticfiles  # noqa: F401 (registers a check)
+        # Registers receivers (caching, signals) and a system check (staticfiles).
+        from blog import caching, signals, staticfiles  # noqa: F401
 
         post_migrate.connect(signals.prepare_database, sender=self)
 

@@ -1,21 +1,44 @@
-"""Conditional GET and a shared page cache for anonymous readers.
+"""Caching, the whole story: validators, conditional GET, the page cache, and
+what invalidates what.
 
-Each cacheable view names a *validator*: a function that reads, in one cheap
-query, the newest change among the rows the page shows. The ETag, the
-Last-Modified header and the cache key all derive from it, so:
+**Validators.** Every cacheable view names a validator: a function of the URL
+that reads, in one indexed query, the newest change among the rows the page
+shows (`newest_change`). Listings declare theirs (blog/listings.py:
+`Listing.changed`); pages that show a bit of everything (archives, search,
+sitemaps) use `site_changed`. ETag, Last-Modified and the cache key all
+derive from it, with the code and settings fingerprints, so:
 
-- a reader's `If-None-Match` / `If-Modified-Since` gets a 304 before the view
-  runs at all;
-- an edit in the admin changes the validator, hence the key, on the very next
-  request in every worker, whatever the cache backend (Redis shared by all
-  workers, or a per-process cache that can then only ever miss);
-- a scheduled post going live changes the validator by itself, because its
-  `published_at` enters the newest-change computation the moment it is due —
-  no job, no cron.
+- `If-None-Match` / `If-Modified-Since` get a 304 before the view runs;
+- an edit changes the validator, hence the key, on the very next request in
+  every worker and machine, whatever the cache backend (Redis shared by all,
+  or a per-process cache that can then only ever miss): nothing is deleted;
+- a scheduled post or story update going live moves the validator by itself
+  (its `published_at` counts once due): no job, no cron.
+
+**What moves which validator (precise invalidation, issue 8).** A post's own
+save moves its `updated_at`: its article, the home page and the section and
+tag listings and feeds it is in change; no other article does. A story update
+moves its post's `updated_at` (`story_updated` below) the same way. An
+article's secondary blocks (related posts, previous/next) show other posts:
+its validator counts site-wide changes only up to the last whole CDN max-age
+(`lagging`), so they lag by at most that and every article is not re-rendered
+on every edit. What leaves no newer row behind — a post unpublished, deleted,
+moved to another section or re-tagged, a section or tag renamed, an author
+renamed — touches `SiteState`, which every validator reads (receivers below).
+
+**Who bypasses.** Only a valid staff session (an editor previewing drafts)
+skips the cache, with never-cache headers; any other cookie, even a
+made-up `sessionid`, gets the cached public page (issue 9).
+
+**Keys are host-safe.** Absolute URLs come from SITE_URL when set, else from
+the request's host, which Django validates against ALLOWED_HOSTS; the key and
+the ETag carry that origin, so one Host cannot poison another's pages
+(issue 9).
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 from datetime import UTC, datetime
@@ -24,17 +47,29 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Subquery
+from django.db.models.functions import Now
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
     patch_cache_control,
     patch_vary_headers,
 )
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
-from blog.models import Post, SiteState, StoryUpdate
+from blog.models import Post, Section, SiteState, StoryUpdate, Tag, TaggedPost
+
+# The SiteState time the current request's validator read, if it read one:
+# what was read for the validator can key per-process memos (`nav_sections`).
+SITE_STATE: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
+    "site_state", default=None
+)
 
 CODE_FOLDERS = (
     ("blog", "*.py"),
@@ -71,43 +106,126 @@ def code_modified() -> datetime:
     return datetime.fromtimestamp(newest, tz=UTC)
 
 
-def newest_change(listing, updates=None) -> datetime:
+def _newest_post_change(posts, until=None) -> dict:
+    # Due-ness is judged by the database clock (Now()), so the compiled query
+    # holds no time of its own and can be reused (`_compiled`).
+    updated = posts.marked_published()
+    published = posts.marked_published().filter(published_at__lte=Now())
+    if until is not None:
+        updated = updated.filter(updated_at__lte=until)
+        published = published.filter(published_at__lte=until)
+    return {
+        "updated": updated.order_by("-updated_at").values("updated_at")[:1],
+        "published": published.order_by("-published_at").values("published_at")[:1],
+    }
+
+
+def lag_cutoff() -> datetime:
+    """The start of the current CDN max-age period: site-wide changes made
+    before it reach lagging validators, later ones wait for the next period."""
+    period = max(settings.DATELINE["CDN_MAX_AGE"], 1)
+    now = timezone.now().timestamp()
+    return datetime.fromtimestamp(now - now % period, tz=UTC)
+
+
+# Compiled validator queries by shape and arguments: composing one through the
+# ORM costs ~1.5 ms, running it ~0.01 ms, and it runs on every request.
+_compiled: dict[tuple, tuple[str, list]] = {}
+MAX_COMPILED = 4096
+
+
+def _as_datetime(value):
+    """A column read by the bare cursor: SQLite gives naive UTC (or text)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def newest_change(listing, updates=None, lagging=False, key=None) -> datetime:
     """Newest change in a listing of posts (a Post queryset, not yet limited to
-    published()), its due story `updates`, and site-wide removals or renames —
-    in a single query.
+    published()), its due story `updates`, site-wide removals or renames
+    (SiteState) and, if `lagging`, any post's change up to `lag_cutoff()` —
+    in a single query. With a `key` naming the listing (its kind and URL
+    arguments), the compiled SQL is reused.
 
     Each part is an ORDER BY … LIMIT 1 that an index answers, so the cost does
     not grow with the archive. Edits to scheduled posts count too: that only
     refreshes a page a little early, while reading updated_at among due posts
     alone would need a scan.
     """
-    newest = {
-        "post_updated": listing.marked_published()
-        .order_by("-updated_at")
-        .values("updated_at")[:1],
-        "post_published": listing.published()
-        .order_by("-published_at")
-        .values("published_at")[:1],
-    }
-    if updates is not None:
-        newest["update_published"] = updates.order_by("-published_at").values(
-            "published_at"
-        )[:1]
-    row = (
-        SiteState.objects.filter(pk=1)
-        .annotate(**{name: Subquery(query) for name, query in newest.items()})
-        .values("changed_at", *newest)
-        .first()
-    )
+    cutoff = lag_cutoff() if lagging else None
+    memo_key = (connection.vendor, key, cutoff) if key is not None else None
+    compiled = _compiled.get(memo_key) if memo_key else None
+    if compiled is None:
+        newest = {f"post_{k}": v for k, v in _newest_post_change(listing).items()}
+        if updates is not None:
+            due = updates.filter(
+                published_at__lte=Now(),
+                post__status=Post.Status.PUBLISHED,
+                post__published_at__lte=Now(),
+            )
+            newest["update_published"] = due.order_by("-published_at").values(
+                "published_at"
+            )[:1]
+        if lagging:
+            site = _newest_post_change(Post.objects.all(), until=cutoff)
+            newest.update({f"site_{k}": v for k, v in site.items()})
+        query = (
+            SiteState.objects.filter(pk=1)
+            .annotate(**{name: Subquery(q) for name, q in newest.items()})
+            .values("changed_at", *newest)
+        )
+        sql, params = query.query.sql_with_params()
+        compiled = (sql, list(params))
+        if memo_key:
+            if len(_compiled) >= MAX_COMPILED:
+                _compiled.clear()
+            _compiled[memo_key] = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(*compiled)
+        row = cursor.fetchone()
     if row is None:  # migrate makes the row; a bare flush can lose it
         SiteState.touch()
-        return newest_change(listing, updates)
-    return max(value for value in row.values() if value is not None)
+        return newest_change(listing, updates, lagging, key)
+    values = [_as_datetime(value) for value in row]
+    SITE_STATE.set(values[0])
+    return max(value for value in values if value is not None)
 
 
 def site_changed(request, *args, **kwargs) -> datetime:
-    """Validator of pages that show a bit of everything (home, article, nav)."""
-    return newest_change(Post.objects.all(), StoryUpdate.objects.published())
+    """Validator of pages that show a bit of everything (archives, search,
+    sitemaps)."""
+    return newest_change(Post.objects.all(), StoryUpdate.objects.all(), key="site")
+
+
+def story_changed(slug: str) -> datetime:
+    """Validator of an article and its story feeds: its own post and due
+    updates now, the rest of the site (related posts, previous/next) lagging."""
+    return newest_change(
+        Post.objects.filter(slug=slug),
+        StoryUpdate.objects.filter(post__slug=slug),
+        lagging=True,
+        key=("story", slug),
+    )
+
+
+_nav_memo: tuple[datetime | None, list] = (None, [])
+
+
+def nav_sections() -> list[Section]:
+    """The sections for the navigation. Any section change touches SiteState,
+    so when this request's validator read it, the list is memoised per process
+    under that time: no query on the render path of cached views."""
+    global _nav_memo
+    state = SITE_STATE.get()
+    if state is not None and _nav_memo[0] == state:
+        return _nav_memo[1]
+    sections = list(Section.objects.all())
+    if state is not None:
+        _nav_memo = (state, sections)
+    return sections
 
 
 def settings_fingerprint() -> str:
@@ -129,8 +247,17 @@ def _etag(changed: datetime, variant: str = "") -> str:
     return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
-def has_session(request) -> bool:
-    return settings.SESSION_COOKIE_NAME in request.COOKIES
+def is_editor(request) -> bool:
+    """A valid staff session. The cookie alone proves nothing (`sessionid=x`):
+    only requests carrying one pay for the session and user lookup."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_staff
+
+
+def public_origin(request) -> str:
+    """Scheme and host of the absolute URLs a page carries: SITE_URL when set,
+    else the request's host, which get_host() checks against ALLOWED_HOSTS
+    (a disallowed one is a 400 before anything is cached)."""
+    return settings.SITE_URL or f"{request.scheme}://{request.get_host()}"
 
 
 # The only query parameters public views read; the cache key (and the links
@@ -150,57 +277,120 @@ def page_params(request) -> QueryDict:
 def public_cache(validator=site_changed, variant=None):
     """Serve a view conditionally and from the shared cache to anonymous readers.
 
-    Requests carrying a session (editors) skip the cache and get never-cache
-    headers, so a staff preview of a draft is never stored anywhere.
-    `variant(request)` names the representation when a view answers the same
-    URL in more than one way (feeds: for a browser or for a reader); it goes
-    into the ETag and the cache key, and the response varies on Accept.
+    Editors (`is_editor`) skip the cache and get never-cache headers, so a
+    staff preview of a draft is never stored anywhere. `variant(request)`
+    names the representation when a view answers the same URL in more than
+    one way (feeds: for a browser or for a reader); it goes into the ETag and
+    the cache key, and the response varies on Accept.
     """
     vary = ["Cookie", "Accept"] if variant else ["Cookie"]
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if request.method not in {"GET", "HEAD"} or has_session(request):
+            if request.method not in {"GET", "HEAD"}:
+                return view(request, *args, **kwargs)
+            if is_editor(request):
                 response = view(request, *args, **kwargs)
-                if has_session(request):
-                    add_never_cache_headers(response)
-                    patch_vary_headers(response, ["Cookie"])
+                add_never_cache_headers(response)
+                patch_vary_headers(response, ["Cookie"])
                 return response
-
-            changed = max(validator(request, *args, **kwargs), code_modified())
-            etag = _etag(changed, variant(request) if variant else "")
-            response = get_conditional_response(
-                request, etag=etag, last_modified=int(changed.timestamp())
-            )
-            if response is None:
-                key = (
-                    "page:"
-                    + hashlib.blake2b(
-                        f"{etag}|{request.path}?{page_params(request).urlencode()}".encode(),
-                        digest_size=16,
-                    ).hexdigest()
-                )
-                response = cache.get(key)
-                if response is None:
-                    response = view(request, *args, **kwargs)
-                    if hasattr(response, "render"):
-                        response = response.render()
-                    if response.status_code != 200:
-                        return response
-                    cache.set(key, response)
-            response.headers["ETag"] = etag
-            response.headers["Last-Modified"] = http_date(changed.timestamp())
-            patch_cache_control(
-                response,
-                public=True,
-                max_age=0,
-                s_maxage=settings.DATELINE["CDN_MAX_AGE"],
-                must_revalidate=True,
-            )
-            patch_vary_headers(response, vary)
-            return response
+            token = SITE_STATE.set(None)
+            try:
+                return serve(request, view, validator, variant, vary, args, kwargs)
+            finally:
+                SITE_STATE.reset(token)
 
         return wrapped
 
     return decorator
+
+
+def serve(request, view, validator, variant, vary, args, kwargs):
+    """Conditional GET, then the shared cache, then the view."""
+    origin = public_origin(request)
+    changed = max(validator(request, *args, **kwargs), code_modified())
+    etag = _etag(changed, f"{origin}|{variant(request) if variant else ''}")
+    response = get_conditional_response(
+        request, etag=etag, last_modified=int(changed.timestamp())
+    )
+    if response is None:
+        key = (
+            "page:"
+            + hashlib.blake2b(
+                f"{etag}|{request.path}?{page_params(request).urlencode()}".encode(),
+                digest_size=16,
+            ).hexdigest()
+        )
+        response = cache.get(key)
+        if response is None:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response = response.render()
+            if response.status_code != 200:
+                return response
+            cache.set(key, response)
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(changed.timestamp())
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=0,
+        s_maxage=settings.DATELINE["CDN_MAX_AGE"],
+        must_revalidate=True,
+    )
+    patch_vary_headers(response, vary)
+    return response
+
+
+# -- Invalidation: what leaves no newer row behind touches SiteState ----------
+
+
+@receiver(post_save, sender=Post)
+def post_saved(sender, instance, created, raw=False, **kwargs):
+    """A post that leaves its listings (unpublished, moved to another section)."""
+    if raw:
+        return
+    was_live = instance.was_live_when_loaded()
+    if was_live and (
+        not instance.is_live or instance.loaded("section_id") != instance.section_id
+    ):
+        SiteState.touch()
+
+
+@receiver(post_delete, sender=Post)
+@receiver(post_save, sender=Section)
+@receiver(post_delete, sender=Section)
+@receiver(post_save, sender=Tag)
+@receiver(post_delete, sender=Tag)
+def structure_changed(sender, raw=False, **kwargs):
+    if not raw:
+        SiteState.touch()
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def author_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Bylines show authors' names: a rename reaches every page and feed. A
+    login (which only stamps last_login) does not count."""
+    if (
+        not raw
+        and update_fields != frozenset({"last_login"})
+        and instance.posts.exists()
+    ):
+        SiteState.touch()
+
+
+@receiver(m2m_changed, sender=TaggedPost)
+def tags_changed(sender, action, pk_set=None, **kwargs):
+    # A tag added without saving the post would not move the post's own
+    # updated_at, so additions count here as well as removals.
+    if action == "post_clear" or (action in {"post_add", "post_remove"} and pk_set):
+        SiteState.touch()
+
+
+@receiver(post_save, sender=StoryUpdate)
+@receiver(post_delete, sender=StoryUpdate)
+def story_updated(sender, instance, raw=False, **kwargs):
+    """A story update changes its post: its article, listings and feeds."""
+    if not raw:
+        Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())

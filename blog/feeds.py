@@ -1,22 +1,27 @@
 """RSS 2.0, Atom 1.0 and JSON Feed 1.1 for every listing (DESIGN.md, Feeds).
 
-Built on django.contrib.syndication. One base class, `PostFeed`, knows how a
-post becomes an item; each listing is a subclass of a few lines naming its
-object, its posts and its validator (blog/caching.py), so conditional GET
-answers 304 before any item is fetched.
+Built on django.contrib.syndication. `FORMATS` is the one list of feed
+formats: URLs, legacy addresses, `<link rel=alternate>` tags, the feed menu
+and WebSub pings are all generated from it. To add a format, write its
+`SyndicationFeed` subclass and add one `FeedFormat`.
+
+`ListingFeed` serves any listing (blog/listings.py) in any format: the listing
+says what the feed holds and what it is called; this module only says how a
+post or a story update becomes an `Entry`, and how an entry is written.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
-from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.feedgenerator import (
     Atom1Feed,
     Enclosure,
@@ -24,14 +29,11 @@ from django.utils.feedgenerator import (
     SyndicationFeed,
     rfc3339_date,
 )
-from django.utils.formats import date_format
 from django.utils.html import escape
-from django.utils.translation import gettext as _
 
-from blog.caching import newest_change
 from blog.markup import absolutize_urls
-from blog.metadata import absolute_uri, public_request, site_description, site_name
-from blog.models import Post, Section, StoryUpdate, Tag
+from blog.metadata import absolute_uri, public_request, site_name
+from blog.models import FEED_ORIGIN, Post, StoryUpdate
 
 
 class HubMixin:
@@ -51,10 +53,10 @@ class DatelineRssFeed(HubMixin, Rss201rev2Feed):
         }
 
     def add_root_elements(self, handler):
-        # Readers treat RSS channel text as HTML, as they do item titles: the
-        # names of sections, tags and stories are escaped once more.
-        for key in ("title", "description"):
-            self.feed[key] = escape(self.feed[key])
+        # Titles are plain text, written once-escaped as XML and read back
+        # exactly by feed readers (issue 10). Descriptions are HTML in RSS, so
+        # our plain-text ones are escaped once more to stay text.
+        self.feed["description"] = escape(self.feed["description"])
         super().add_root_elements(handler)
         if self.hub_url():
             handler.addQuickElement(
@@ -70,7 +72,10 @@ class DatelineRssFeed(HubMixin, Rss201rev2Feed):
         # Django writes dc:creator with a namespace declaration on every item;
         # the root declares it once, so write the author ourselves.
         author = item.pop("author_name", None)
-        super().add_item_elements(handler, {**item, "author_name": None})
+        description = escape(item["description"])
+        super().add_item_elements(
+            handler, {**item, "description": description, "author_name": None}
+        )
         if author:
             handler.addQuickElement("dc:creator", author)
         handler.addQuickElement("content:encoded", item["content_html"])
@@ -183,15 +188,47 @@ class JsonFeed(HubMixin, SyndicationFeed):
         return entry
 
 
-FORMATS = {"rss": DatelineRssFeed, "atom": DatelineAtomFeed, "json": JsonFeed}
+@dataclass(frozen=True)
+class FeedFormat:
+    """One feed format, declared once."""
+
+    name: str  # in URL names: blog:<listing>_feed_<name>
+    suffix: str  # its path under a listing: <listing>feed/<suffix>
+    feed_type: type[SyndicationFeed]
+    label: str  # what the feed menu calls it
+    # Addresses other blog engines use (WordPress, Ghost, Hugo…), relative to
+    # a listing: each answers 301 to the canonical feed (issue 10).
+    legacy: tuple[str, ...] = ()
+    # Browsers show a feed's XSL view if it is served as application/xml.
+    browser_view: bool = True
+
+    @property
+    def media_type(self) -> str:
+        return self.feed_type.content_type.split(";")[0]
+
+    @property
+    def path(self) -> str:
+        return f"feed/{self.suffix}"
 
 
-class MovedPermanently(Exception):
-    """Raised by get_object when the feed lives at another address."""
-
-    def __init__(self, location: str):
-        super().__init__(location)
-        self.location = location
+FORMATS = (
+    FeedFormat(
+        "rss",
+        "",
+        DatelineRssFeed,
+        "RSS",
+        legacy=("rss/", "rss.xml", "feed/rss2/", "index.xml"),
+    ),
+    FeedFormat("atom", "atom/", DatelineAtomFeed, "Atom", legacy=("atom.xml",)),
+    FeedFormat(
+        "json",
+        "json/",
+        JsonFeed,
+        "JSON Feed",
+        legacy=("feed.json",),
+        browser_view=False,
+    ),
+)
 
 
 def feed_audience(request) -> str:
@@ -201,13 +238,110 @@ def feed_audience(request) -> str:
     return "browser" if "text/html" in request.headers.get("Accept", "") else "reader"
 
 
-class DatelineFeed(Feed):
-    """What every Dateline feed shares: three formats, absolute URLs from
-    SITE_URL when set, a logo, the XSL view for browsers, the item count."""
+@dataclass
+class Entry:
+    """One feed item, whatever it was made from (a post, a story update)."""
 
-    def __init__(self, fmt: str = "rss"):
-        self.fmt = fmt
-        self.feed_type = FORMATS[fmt]
+    title: str
+    link: str
+    guid: str
+    published: datetime
+    modified: datetime
+    author: str
+    summary: str
+    content_html: str
+    categories: list[tuple[str, str]]  # (term, label): slugs and names
+    image: dict | None = None
+    enclosures: list[Enclosure] = field(default_factory=list)
+
+
+def local_time(value: datetime) -> str:
+    """A time as pages print it: the site's zone, with its name."""
+    return dateformat.format(timezone.localtime(value), "j F Y, H:i T")
+
+
+def categories(post: Post) -> list[tuple[str, str]]:
+    return [
+        (post.section.slug, post.section.name),
+        *((tag.slug, tag.name) for tag in post.tags.all()),
+    ]
+
+
+def post_entry(request, post: Post) -> Entry:
+    link = absolute_uri(request, post.get_absolute_url())
+    if post.feed_html:
+        body = post.feed_html.replace(FEED_ORIGIN, absolute_uri(request, "/")[:-1])
+    else:  # saved before feed_html existed
+        body = absolutize_urls(post.body_html, link)
+    figure, image, enclosures = "", None, []
+    rendition = post.lead_image_default
+    if rendition:
+        image = {
+            **rendition,
+            "url": absolute_uri(request, rendition["url"]),
+            "alt": post.lead_image_alt,
+        }
+        enclosures = [
+            Enclosure(image["url"], str(rendition["bytes"]), rendition["type"])
+        ]
+        figure = (
+            f'<figure><img src="{escape(image["url"])}"'
+            f' alt="{escape(post.lead_image_alt)}"'
+            f' width="{rendition["width"]}" height="{rendition["height"]}">'
+        )
+        if post.lead_image_caption:
+            figure += f"<figcaption>{escape(post.lead_image_caption)}</figcaption>"
+        figure += "</figure>"
+    return Entry(
+        title=post.title,
+        link=link,
+        guid=post.guid(),
+        published=post.published_at,
+        modified=post.modified,
+        author=post.author_name,
+        summary=post.summary,
+        content_html=figure + body,
+        categories=categories(post),
+        image=image,
+        enclosures=enclosures,
+    )
+
+
+def update_entry(request, update: StoryUpdate) -> Entry:
+    story = update.story
+    link = absolute_uri(request, update.get_absolute_url())
+    return Entry(
+        title=f"Update, {local_time(update.published_at)}: {story.title}",
+        link=link,
+        guid=update.guid(),
+        published=update.published_at,
+        modified=update.modified,
+        author=story.author_name,
+        summary=update.summary,
+        content_html=absolutize_urls(update.body_html, link),
+        categories=categories(story),
+    )
+
+
+ENTRY_MAKERS = {Post: post_entry, StoryUpdate: update_entry}
+
+
+class MovedPermanently(Exception):
+    """A page or feed asked for at a non-canonical address (a wrong date, an
+    old slug, tags out of order) answers 301 to `location`."""
+
+    def __init__(self, location: str):
+        super().__init__(location)
+        self.location = location
+
+
+class ListingFeed(Feed):
+    """A listing (blog/listings.py) in one format."""
+
+    def __init__(self, listing_class, fmt: FeedFormat):
+        self.listing_class = listing_class
+        self.format = fmt
+        self.feed_type = fmt.feed_type
 
     def __call__(self, request, *args, **kwargs):
         # One instance serves every request to its URL (threads included), so
@@ -218,269 +352,76 @@ class DatelineFeed(Feed):
             response = Feed.__call__(feed, feed.request, *args, **kwargs)
         except MovedPermanently as moved:
             return HttpResponsePermanentRedirect(moved.location)
-        if self.fmt != "json" and feed_audience(request) == "browser":
+        if self.format.browser_view and feed_audience(request) == "browser":
             response.headers["Content-Type"] = "application/xml; charset=utf-8"
         return response
 
+    def get_object(self, request, **kwargs):
+        listing = self.listing_class.resolve(**kwargs)
+        listing.check_canonical(request.path, self.format)
+        return listing
+
+    def title(self, listing):
+        return listing.feed_title
+
+    def description(self, listing):
+        return listing.description
+
+    def link(self, listing):
+        return listing.get_absolute_url()
+
+    def feed_url(self, listing):
+        return listing.feed_url(self.format)
+
     def stylesheets(self):
-        if self.fmt == "json":
+        if not self.format.browser_view:
             return None
         return [absolute_uri(self.request, static("feeds/feed.xsl"))]
 
-    def feed_extra_kwargs(self, obj):
+    def feed_extra_kwargs(self, listing):
         return {
             "logo": absolute_uri(self.request, static("img/logo.png")),
             "icon": absolute_uri(self.request, static("img/icon.png")),
             "site_url": absolute_uri(self.request, "/"),
         }
 
-    def feed_url(self, obj):
-        return self.request.path
-
-    def text(self, value: str) -> str:
-        """Plain text for a title or summary: RSS readers treat those as HTML,
-        so escape once more there; Atom and JSON declare them text."""
-        return escape(value) if self.fmt == "rss" else value
-
-    def item_description(self, item):
-        return self.text(item.summary)
-
-    def item_title(self, item):
-        return self.text(item.title)
-
-    def limit(self) -> int:
-        return settings.DATELINE["FEED_ITEMS"]
-
-
-class PostFeed(DatelineFeed):
-    """A listing of posts; subclasses name the listing."""
-
-    listing = "latest"
-
-    def posts(self, obj):
-        return Post.objects.published()
-
-    def items(self, obj):
-        return self.posts(obj).for_listing()[: self.limit()]
-
-    def item_guid(self, item):
-        return item.guid()
+    def items(self, listing):
+        return [
+            ENTRY_MAKERS[type(item)](self.request, item)
+            for item in listing.feed_items(settings.DATELINE["FEED_ITEMS"])
+        ]
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, item):
-        return item.published_at
+    def item_title(self, entry):
+        return entry.title
 
-    def item_updateddate(self, item):
-        return max(item.updated_at, item.published_at)
+    def item_link(self, entry):
+        return entry.link
 
-    def item_author_name(self, item):
-        return item.author.get_full_name() or item.author.get_username()
+    def item_guid(self, entry):
+        return entry.guid
 
-    def item_categories(self, item):
-        return [item.section.name, *(tag.name for tag in item.tags.all())]
+    def item_description(self, entry):
+        return entry.summary
 
-    def item_enclosures(self, item):
-        image = item.lead_image_default
-        if not image:
-            return []
-        return [
-            Enclosure(
-                absolute_uri(self.request, image["url"]),
-                str(image["bytes"]),
-                image["type"],
-            )
-        ]
+    def item_pubdate(self, entry):
+        return entry.published
 
-    @staticmethod
-    def category_terms(post):
-        """(term, label) pairs for Atom: slugs are stable, names are for people."""
-        return [
-            (post.section.slug, post.section.name),
-            *((tag.slug, tag.name) for tag in post.tags.all()),
-        ]
+    def item_updateddate(self, entry):
+        return entry.modified
 
-    def item_extra_kwargs(self, item):
-        link = absolute_uri(self.request, item.get_absolute_url())
-        image = item.lead_image_default
-        content = item.body_html
-        extra = {"category_terms": self.category_terms(item)}
-        if image:
-            extra["image"] = {
-                **image,
-                "url": absolute_uri(self.request, image["url"]),
-                "alt": item.lead_image_alt,
-            }
-            figure = (
-                f'<figure><img src="{escape(image["url"])}" alt="{escape(item.lead_image_alt)}"'
-                f' width="{image["width"]}" height="{image["height"]}">'
-            )
-            if item.lead_image_caption:
-                figure += f"<figcaption>{escape(item.lead_image_caption)}</figcaption>"
-            content = figure + "</figure>" + content
-        extra["content_html"] = absolutize_urls(content, link)
+    def item_author_name(self, entry):
+        return entry.author
+
+    def item_categories(self, entry):
+        return [label for _, label in entry.categories]
+
+    def item_enclosures(self, entry):
+        return entry.enclosures
+
+    def item_extra_kwargs(self, entry):
+        extra = {"category_terms": entry.categories, "content_html": entry.content_html}
+        if entry.image:
+            extra["image"] = entry.image
         return extra
-
-
-class LatestPostsFeed(PostFeed):
-    def title(self):
-        return site_name()
-
-    def description(self):
-        return site_description()
-
-    def link(self):
-        return reverse("blog:home")
-
-    @staticmethod
-    def validator(request, **kwargs):
-        return newest_change(Post.objects.all())
-
-
-class SectionFeed(PostFeed):
-    def get_object(self, request, slug):
-        return get_object_or_404(Section, slug=slug)
-
-    def posts(self, obj):
-        return super().posts(obj).in_section(obj)
-
-    def title(self, obj):
-        return f"{obj.name} — {site_name()}"
-
-    def description(self, obj):
-        return obj.description or _(
-            "The latest from the %(section)s desk of %(site)s."
-        ) % {"section": obj.name, "site": site_name()}
-
-    def link(self, obj):
-        return obj.get_absolute_url()
-
-    @staticmethod
-    def validator(request, slug, **kwargs):
-        return newest_change(Post.objects.filter(section__slug=slug))
-
-
-class TagFeed(PostFeed):
-    """One tag or an intersection (`/tag/iran+russia/feed/`)."""
-
-    def get_object(self, request, slugs):
-        tags = Tag.every_one_of(slugs)
-        if tags is None:
-            raise Tag.DoesNotExist
-        return tags
-
-    def posts(self, obj):
-        return super().posts(obj).tagged(*obj)
-
-    def title(self, obj):
-        return f"{' + '.join(tag.name for tag in obj)} — {site_name()}"
-
-    def description(self, obj):
-        if len(obj) == 1 and obj[0].description:
-            return obj[0].description
-        return _("Everything %(site)s publishes on %(tags)s.") % {
-            "site": site_name(),
-            "tags": " + ".join(t.name for t in obj),
-        }
-
-    def link(self, obj):
-        return reverse("blog:tag", kwargs={"slugs": [tag.slug for tag in obj]})
-
-    @staticmethod
-    def validator(request, slugs, **kwargs):
-        return newest_change(Post.objects.tagged(*slugs))
-
-
-class StoryFeed(PostFeed):
-    """One developing story: its updates, newest first, then the article."""
-
-    SUFFIXES = {"rss": "feed/", "atom": "feed/atom/", "json": "feed/json/"}
-
-    def get_object(self, request, slug, **kwargs):
-        """The story by its slug or an old one; a wrong date or an old slug
-        answers 301 to the feed's canonical address, as the article does."""
-        stories = Post.objects.published().for_listing()
-        post = (
-            stories.filter(slug=slug).first()
-            or stories.filter(old_slugs__slug=slug).first()
-        )
-        if post is None:
-            raise Post.DoesNotExist
-        canonical = post.get_absolute_url() + self.SUFFIXES[self.fmt]
-        if request.path != canonical:
-            raise MovedPermanently(canonical)
-        return post
-
-    def items(self, obj):
-        updates = list(
-            StoryUpdate.objects.published().filter(post=obj)[: self.limit() - 1]
-        )
-        for update in updates:
-            update.story = obj
-        return [*updates, obj]
-
-    def title(self, obj):
-        return _("Updates: %(title)s — %(site)s") % {
-            "title": obj.title,
-            "site": site_name(),
-        }
-
-    def description(self, obj):
-        return obj.summary
-
-    def link(self, obj):
-        return obj.get_absolute_url()
-
-    def _is_update(self, item):
-        return isinstance(item, StoryUpdate)
-
-    def item_title(self, item):
-        if not self._is_update(item):
-            return super().item_title(item)
-        return self.text(
-            _("Update, %(time)s: %(title)s")
-            % {
-                "time": date_format(item.published_at, "d M Y H:i T"),
-                "title": item.story.title,
-            }
-        )
-
-    def item_description(self, item):
-        if not self._is_update(item):
-            return super().item_description(item)
-        return self.text(item.summary)
-
-    def item_link(self, item):
-        return item.get_absolute_url()
-
-    def item_updateddate(self, item):
-        if self._is_update(item):
-            return max(item.updated_at, item.published_at)
-        return super().item_updateddate(item)
-
-    def item_author_name(self, item):
-        return super().item_author_name(item.story if self._is_update(item) else item)
-
-    def item_categories(self, item):
-        return super().item_categories(item.story if self._is_update(item) else item)
-
-    def item_enclosures(self, item):
-        return [] if self._is_update(item) else super().item_enclosures(item)
-
-    def item_extra_kwargs(self, item):
-        if not self._is_update(item):
-            return super().item_extra_kwargs(item)
-        story = item.story
-        return {
-            "category_terms": self.category_terms(story),
-            "content_html": absolutize_urls(
-                item.body_html, absolute_uri(self.request, item.get_absolute_url())
-            ),
-        }
-
-    @staticmethod
-    def validator(request, slug, **kwargs):
-        return newest_change(
-            Post.objects.filter(slug=slug),
-            StoryUpdate.objects.published().filter(post__slug=slug),
-        )

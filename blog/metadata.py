@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 
@@ -66,32 +66,6 @@ def absolute_uri(request, location: str) -> str:
     return public_request(request).build_absolute_uri(location)
 
 
-@dataclass(frozen=True)
-class FeedLink:
-    title: str
-    href: str
-    type: str
-
-
-FEED_FORMATS = (
-    ("rss", "RSS", "application/rss+xml"),
-    ("atom", "Atom", "application/atom+xml"),
-    ("json", gettext_lazy("JSON Feed"), "application/feed+json"),
-)
-
-
-def feed_links(request, listing: str, title: str, **kwargs) -> list[FeedLink]:
-    """The three feeds of one listing (`latest`, `section`, `tag`, `post`)."""
-    return [
-        FeedLink(
-            f"{title} ({label})",
-            absolute_uri(request, reverse(f"blog:{listing}_feed_{fmt}", kwargs=kwargs)),
-            mime,
-        )
-        for fmt, label, mime in FEED_FORMATS
-    ]
-
-
 @dataclass
 class Page:
     """Everything base.html needs to describe a page to browsers, search
@@ -100,7 +74,7 @@ class Page:
     title: str
     description: str
     canonical: str
-    feeds: list[FeedLink] = field(default_factory=list)
+    feeds: list = field(default_factory=list)  # blog.listings.FeedLink
     og_type: str = "website"
     image: dict | None = None
     json_ld: list[dict] = field(default_factory=list)
@@ -109,6 +83,10 @@ class Page:
     modified: str = ""
     section: str = ""
     tags: list[str] = field(default_factory=list)
+    # The section the navigation marks as current: the page itself
+    # (aria-current="page") or the page's section ("true", an article's).
+    nav_section: int | None = None
+    nav_current: str = "page"
 
     @property
     def full_title(self) -> str:
@@ -162,15 +140,14 @@ def article_page(request, post) -> Page:
     url = absolute_uri(request, post.get_absolute_url())
     image = post_image(request, post)
     tags = [tag.name for tag in post.tags.all()]
-    author = post.author.get_full_name() or post.author.get_username()
     article = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": post.title,
         "description": post.summary,
         "datePublished": post.published_at.isoformat(),
-        "dateModified": max(post.updated_at, post.published_at).isoformat(),
-        "author": [{"@type": "Person", "name": author}],
+        "dateModified": post.modified.isoformat(),
+        "author": [{"@type": "Person", "name": post.author_name}],
         "articleSection": post.section.name,
         "keywords": tags,
         "wordCount": post.word_count,
@@ -194,9 +171,11 @@ def article_page(request, post) -> Page:
         image=image,
         json_ld=[article, breadcrumbs_ld(request, crumbs)],
         published=post.published_at.isoformat(),
-        modified=max(post.updated_at, post.published_at).isoformat(),
+        modified=post.modified.isoformat(),
         section=post.section.name,
         tags=tags,
+        nav_section=post.section_id,
+        nav_current="true",
     )
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, models
 from django.db.models import Count, Q
+from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -16,7 +17,12 @@ from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from blog.images import StoredImageField, validate_image_upload, with_urls
-from blog.markup import html_to_text, reading_minutes, render_markdown
+from blog.markup import (
+    absolutize_urls,
+    html_to_text,
+    reading_minutes,
+    render_markdown,
+)
 
 
 def _words(text: str) -> list[str]:
@@ -84,9 +90,47 @@ class TaggedPost(TaggedItemBase):
                 fields=["content_object", "tag"], name="unique_tag_per_post"
             )
         ]
+        indexes = [
+            # The posts most recently given a tag: related posts (issue 8).
+            models.Index(fields=["tag", "-id"], name="tagged_recent_idx"),
+        ]
 
     def __str__(self):
         return f"{self.content_object_id} → {self.tag_id}"
+
+
+# What a list of posts never shows: loaded only where a post is read in full.
+BODY_FIELDS = ("body", "body_html", "body_text", "toc", "feed_html", "search_vector")
+RELATED_CANDIDATES_PER_TAG = 20
+# Feed HTML is stored with its URLs made absolute against this origin (a
+# reserved name, RFC 2606); a feed swaps in the public one (blog/feeds.py).
+FEED_ORIGIN = "https://dateline.invalid"
+
+
+class JSONList(models.Aggregate):
+    """A JSON array of the aggregated values (SQLite and PostgreSQL)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = models.JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        # As text, as SQLite gives it: JSONField decodes it either way.
+        return self.as_sql(
+            compiler, connection, template="(JSON_AGG(%(expressions)s))::text"
+        )
+
+
+def shared_tags(tag_ids):
+    """How many of `tag_ids` a post carries: a count on the (post, tag) index."""
+    return models.Subquery(
+        TaggedPost.objects.filter(
+            content_object=models.OuterRef("pk"), tag_id__in=tag_ids
+        )
+        .order_by()
+        .values("content_object")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
 
 
 class PostQuerySet(models.QuerySet):
@@ -113,8 +157,43 @@ class PostQuerySet(models.QuerySet):
         return qs
 
     def for_listing(self):
-        """The joins every list of posts needs, declared once."""
-        return self.select_related("section", "author").prefetch_related("tags")
+        """The joins and columns every list of posts needs, declared once. A
+        list shows titles, summaries and bylines, never the body: its
+        Markdown, HTML and text stay in the database (issue 8)."""
+        return self.select_related("section", "author").defer(*BODY_FIELDS)
+
+    def for_feed(self):
+        """A feed item carries its feed HTML and its tags as well."""
+        return (
+            self.select_related("section", "author")
+            .defer(None)
+            .defer(*(name for name in BODY_FIELDS if name != "feed_html"))
+            .with_tags()
+        )
+
+    def with_tags(self):
+        """Each post's tags read in the same query (a JSON list per row, from
+        the unique (post, tag) index), so `post.tags.all()` costs nothing:
+        one query fewer than prefetch_related on every page and feed."""
+        tags = (
+            TaggedPost.objects.filter(content_object=models.OuterRef("pk"))
+            .order_by()
+            .values("content_object")
+            .annotate(
+                tags=JSONList(
+                    JSONObject(id="tag_id", name="tag__name", slug="tag__slug")
+                )
+            )
+            .values("tags")
+        )
+        return self.annotate(tag_list=models.Subquery(tags))
+
+    def _fetch_all(self):
+        super()._fetch_all()
+        if "tag_list" in self.query.annotations:
+            for post in self._result_cache:
+                if isinstance(post, Post) and not hasattr(post, "_tags_attached"):
+                    post.attach_tags(post.tag_list or [])
 
     def latest_per_section(self, per_section=3):
         """The newest few public posts of every section, in one query.
@@ -128,31 +207,130 @@ class PostQuerySet(models.QuerySet):
             **{
                 f"pick{k}": models.Subquery(
                     public.filter(section=models.OuterRef("pk"))
-                    .order_by("-published_at", "-id")
+                    .order_by("-published_at")  # the index's order: no sort
                     .values("pk")[k : k + 1]
                 )
                 for k in range(per_section)
             }
         )
-        chosen = Q()
-        for k in range(per_section):
-            chosen |= Q(pk__in=picks.values(f"pick{k}"))
+        # One IN over a UNION, which drives the query (an OR of INs makes
+        # PostgreSQL, a filter on the post's columns SQLite, scan every post).
+        arms = (picks.order_by().values(f"pick{k}") for k in range(per_section))
+        first, *rest = arms
+        is_public = models.Exists(public.filter(pk=models.OuterRef("pk")))
         return (
-            public.filter(chosen)
+            Post.objects.filter(is_public, pk__in=first.union(*rest))
             .select_related("section")
+            .defer(*BODY_FIELDS)
             .order_by("section__position", "section__name", "-published_at", "-id")
         )
 
-    def related_to(self, post, limit=4):
-        """Posts sharing the most tags with `post`, newest first among equals."""
+    def related_to(self, post, limit=4, per_tag=RELATED_CANDIDATES_PER_TAG):
+        """Posts sharing the most tags with `post`, newest first among equals.
+
+        Only public posts (whatever queryset it is called on). Candidates are
+        the posts most recently given each of its tags (an index walk of
+        `per_tag` rows per tag), so the cost does not grow with
+        how often a tag was used over the years (issue 8: no scan).
+        """
         tag_ids = [tag.pk for tag in post.tags.all()]
+        if not tag_ids:
+            return self.none()
+        candidates = Q()
+        for tag_id in tag_ids:
+            recent = TaggedPost.objects.filter(tag_id=tag_id).order_by("-id")
+            candidates |= Q(pk__in=recent.values("content_object_id")[:per_tag])
+        # Public-ness checked per candidate (EXISTS by primary key), so the
+        # candidate lists drive the query; a filter on the post's own columns
+        # would have SQLite walk every public post instead.
+        public = models.Exists(
+            Post.objects.published().filter(pk=models.OuterRef("pk"))
+        )
         return (
-            self.exclude(pk=post.pk)
-            .filter(tags__in=tag_ids)
-            .annotate(shared_tags=Count("tags"))
+            self.filter(candidates, public)
+            .exclude(pk=post.pk)
+            .annotate(shared_tags=shared_tags(tag_ids))
             .order_by("-shared_tags", "-published_at")
+            .only("title", "slug", "published_at", "section__name")
             .select_related("section")[:limit]
         )
+
+    def around(self, post, related=4, per_tag=RELATED_CANDIDATES_PER_TAG):
+        """(previous, next, related) public posts for `post`'s page, in one query:
+        the posts just before and after it in its section, and those sharing
+        most tags with it among the posts most recently given each of its tags
+        (a bounded index walk: the cost does not grow with the archive).
+
+        Written in SQL because this runs on every article render and the ORM
+        spent ten times longer composing it than the database answering it.
+        Every part is an indexed lookup; the candidate list drives the query.
+        """
+        tag_ids = [tag.pk for tag in post.tags.all()]
+        now = timezone.now()
+        # `p.status || ''` keeps both engines from driving the query by the
+        # public-posts index (every public post) instead of the short list.
+        public = (
+            "p.status || '' = %s AND p.published_at <= %s",
+            [self.model.Status.PUBLISHED, now],
+        )
+        neighbour = (
+            "SELECT id FROM (SELECT n.id FROM blog_post n WHERE n.section_id = %s "
+            "AND n.status = %s AND n.published_at <= %s AND n.published_at {op} %s "
+            "ORDER BY n.published_at {order} LIMIT 1) {alias}"
+        )
+        neighbours = " UNION ".join(
+            [
+                neighbour.format(op="<", order="DESC", alias="prev"),
+                neighbour.format(op=">", order="ASC", alias="nxt"),
+            ]
+        )
+        common = [post.section_id, self.model.Status.PUBLISHED, now]
+        neighbour_params = [*common, post.published_at, *common, post.published_at]
+        parts, candidate_params = [neighbours], list(neighbour_params)
+        for tag_id in tag_ids:
+            parts.append(
+                "SELECT content_object_id FROM (SELECT t.content_object_id FROM "
+                "blog_taggedpost t WHERE t.tag_id = %s ORDER BY t.id DESC LIMIT %s) c"
+            )
+            candidate_params += [tag_id, per_tag]
+        placeholders = ", ".join(["%s"] * len(tag_ids))
+        shared = (
+            "(SELECT COUNT(*) FROM blog_taggedpost t "  # noqa: S608 - placeholders only
+            f"WHERE t.content_object_id = p.id AND t.tag_id IN ({placeholders}))"
+            if tag_ids
+            else "0"
+        )
+        # Only fixed SQL and %s placeholders are joined here. The neighbours
+        # sort first, then the best related: at most related + 2 rows.
+        sql = (
+            "SELECT p.id, p.title, p.slug, p.published_at, p.section_id, "  # noqa: S608
+            f"s.name AS section_name, s.slug AS section_slug, {shared} AS shared_tags "
+            "FROM blog_post p INNER JOIN blog_section s ON s.id = p.section_id "
+            f"WHERE p.id IN ({' UNION '.join(parts)}) AND p.id <> %s AND {public[0]} "
+            f"ORDER BY CASE WHEN p.id IN ({neighbours}) THEN 0 ELSE 1 END, "
+            "shared_tags DESC, p.published_at DESC LIMIT %s"
+        )
+        params = [
+            *tag_ids,
+            *candidate_params,
+            post.pk,
+            *public[1],
+            *neighbour_params,
+            related + 2,
+        ]
+        rows = list(Post.objects.raw(sql, params))
+        for row in rows:
+            row.section = Section(
+                id=row.section_id, name=row.section_name, slug=row.section_slug
+            )
+        same_section = [p for p in rows if p.section_id == post.section_id]
+        before = [p for p in same_section if p.published_at < post.published_at]
+        after = [p for p in same_section if p.published_at > post.published_at]
+        previous = max(before, key=lambda p: p.published_at, default=None)
+        following = min(after, key=lambda p: p.published_at, default=None)
+        sharing = [p for p in rows if p.shared_tags]
+        sharing.sort(key=lambda p: (-p.shared_tags, -p.published_at.timestamp()))
+        return previous, following, sharing[:related]
 
 
 class Post(models.Model):
@@ -196,6 +374,9 @@ class Post(models.Model):
     )
     body_html = models.TextField(editable=False, default="")
     body_text = models.TextField(editable=False, default="")
+    # body_html with every URL absolute against FEED_ORIGIN: feeds need
+    # absolute URLs, and parsing HTML per item per request is their main cost.
+    feed_html = models.TextField(editable=False, default="")
     toc = models.JSONField(editable=False, default=list)
     word_count = models.PositiveIntegerField(editable=False, default=0)
     lead_image = StoredImageField(
@@ -270,28 +451,47 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        # Publication times are to the second: feeds, HTML and HTTP dates
-        # all speak whole seconds.
+        """Keeps the row consistent: times to the second (feeds, HTML and HTTP
+        dates all speak whole seconds), the body rendered into its derived
+        fields. What else a save implies runs afterwards, in `after_save`."""
         self.published_at = self.published_at.replace(microsecond=0)
+        self.render_body()
+        if not self.lead_image or self.loaded("lead_image") != self.lead_image.name:
+            # Renditions of another picture must not stand in for this one;
+            # the queue makes the new ones (queue_renditions).
+            self.lead_image_renditions = []
+        super().save(*args, **kwargs)
+        self.after_save()
+
+    def get_absolute_url(self):
+        return reverse("blog:post", kwargs=self.url_kwargs())
+
+    def url_kwargs(self) -> dict:
+        """The parts of its address: the day it went out, in the site's zone."""
+        day = timezone.localdate(self.published_at)
+        return {
+            "year": day.year,
+            "month": f"{day.month:02d}",
+            "day": f"{day.day:02d}",
+            "slug": self.slug,
+        }
+
+    def render_body(self):
         rendered = render_markdown(self.body)
         self.body_html = rendered.html
         self.body_text = rendered.text
         self.toc = rendered.toc
         self.word_count = rendered.word_count
         self.summary = self.summary.strip() or Truncator(rendered.text).words(40)
-        loaded = getattr(self, "_loaded", {})
-        if not self.lead_image or loaded.get("lead_image") != self.lead_image.name:
-            # Renditions of another picture must not stand in for this one;
-            # the queue makes the new ones (blog/signals.py, blog/tasks.py).
-            self.lead_image_renditions = []
-        super().save(*args, **kwargs)
-        old_slug = loaded.get("slug")
-        if old_slug and old_slug != self.slug:
-            OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
-        OldSlug.objects.filter(slug=self.slug).delete()
-        afterwards = {}
-        if connection.vendor == "postgresql":
-            afterwards["search_vector"] = weighted_search_vector()
+        self.feed_html = absolutize_urls(
+            self.body_html, FEED_ORIGIN + self.get_absolute_url()
+        )
+
+    def after_save(self):
+        """The named steps a save implies, in order, from this one place."""
+        self.record_slug_history()
+        self.queue_renditions()
+        afterwards = self.index_for_search()
         if afterwards:
             Post.objects.filter(pk=self.pk).update(**afterwards)
         self._loaded = {
@@ -299,38 +499,41 @@ class Post(models.Model):
         }
         self._loaded["lead_image"] = self.lead_image.name
 
-    def get_absolute_url(self):
-        day = timezone.localdate(self.published_at)
-        return reverse(
-            "blog:post",
-            kwargs={
-                "year": day.year,
-                "month": f"{day.month:02d}",
-                "day": f"{day.day:02d}",
-                "slug": self.slug,
-            },
-        )
+    def record_slug_history(self):
+        """A changed slug keeps answering (OldSlug); a reused one stops."""
+        old_slug = self.loaded("slug")
+        if old_slug and old_slug != self.slug:
+            OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
+        OldSlug.objects.filter(slug=self.slug).delete()
+
+    def queue_renditions(self):
+        """Resized lead images are slow to make: the job queue makes them
+        (blog/tasks.py), after the save so an upload is already stored under
+        its final name; pages show no picture until then."""
+        from blog import tasks
+
+        image = self.lead_image.name
+        if image and (
+            not self.lead_image_renditions or self.loaded("lead_image") != image
+        ):
+            tasks.make_lead_renditions.enqueue(self.pk, image)
+
+    def index_for_search(self) -> dict:
+        """PostgreSQL's weighted search vector (SQLite's FTS5 table follows by
+        trigger, blog/search.py). Returns the columns to write."""
+        if connection.vendor != "postgresql":
+            return {}
+        return {"search_vector": weighted_search_vector()}
+
+    def loaded(self, field: str):
+        """A field's value as it was read from the database (None if new)."""
+        return getattr(self, "_loaded", {}).get(field)
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance._loaded = dict(zip(field_names, values, strict=True))
         return instance
-
-    def neighbours_in_section(self):
-        """(previous, next) public posts of the same section, by publication time."""
-        siblings = Post.objects.published().in_section(self.section_id)
-        previous = (
-            siblings.filter(published_at__lt=self.published_at)
-            .order_by("-published_at")
-            .first()
-        )
-        following = (
-            siblings.filter(published_at__gt=self.published_at)
-            .order_by("published_at")
-            .first()
-        )
-        return previous, following
 
     @property
     def is_live(self) -> bool:
@@ -357,12 +560,11 @@ class Post(models.Model):
         return self.STATE_LABELS[self.state]
 
     def was_live_when_loaded(self) -> bool:
-        loaded = getattr(self, "_loaded", None)
-        return bool(
-            loaded
-            and loaded.get("status") == self.Status.PUBLISHED
-            and loaded.get("published_at") is not None
-            and loaded["published_at"] <= timezone.now()
+        published_at = self.loaded("published_at")
+        return (
+            self.loaded("status") == self.Status.PUBLISHED
+            and published_at is not None
+            and published_at <= timezone.now()
         )
 
     @property
@@ -382,13 +584,52 @@ class Post(models.Model):
         """A table of contents earns its place from two sub-sections up."""
         return sum(1 for entry in self.toc if entry["level"] == 2) >= 2
 
+    @property
+    def modified(self):
+        """What counts as modified, everywhere (feeds, sitemaps, JSON-LD, Open
+        Graph, validators): the later of publication and the last save of the
+        post or of one of its story updates (each moves `updated_at`)."""
+        return max(self.published_at, self.updated_at)
+
     def last_updated(self, updates):
-        """When readers should read "Updated": the newest story update (`updates`
-        newest first) or an edit after publication, whichever is later."""
+        """What the byline says as "Updated": the newest story update
+        (`updates` newest first, as shown above the body) or, for an edit after
+        publication, `modified`, whichever is later."""
         changes = [update.published_at for update in updates[:1]]
         if self.was_updated:
-            changes.append(self.updated_at)
+            changes.append(self.modified)
         return max(changes, default=None)
+
+    def attach_tags(self, tags: list[dict]) -> None:
+        """Serve `tags.all()` from already-read rows, as prefetch_related does."""
+        queryset = Tag.objects.all()
+        queryset._result_cache = sorted(
+            (Tag(id=t["id"], name=t["name"], slug=t["slug"]) for t in tags),
+            key=lambda tag: tag.name,
+        )
+        queryset._prefetch_done = True
+        if not hasattr(self, "_prefetched_objects_cache"):
+            self._prefetched_objects_cache = {}
+        self._prefetched_objects_cache["tags"] = queryset
+        self._tags_attached = True
+
+    @property
+    def author_name(self) -> str:
+        return self.author.get_full_name() or self.author.get_username()
+
+    @property
+    def toc_tree(self) -> list[dict]:
+        """The table of contents as a tree: each heading with the deeper
+        headings after it as `children` (sub-sections under their section)."""
+        root: list[dict] = []
+        stack: list[tuple[int, list]] = [(0, root)]
+        for entry in self.toc:
+            while len(stack) > 1 and stack[-1][0] >= entry["level"]:
+                stack.pop()
+            node = {**entry, "children": []}
+            stack[-1][1].append(node)
+            stack.append((entry["level"], node["children"]))
+        return root
 
     @property
     def was_updated(self) -> bool:
@@ -501,6 +742,10 @@ class StoryUpdate(models.Model):
     @property
     def anchor(self) -> str:
         return f"update-{self.pk}"
+
+    @property
+    def modified(self):
+        return max(self.published_at, self.updated_at)
 
     @property
     def summary(self) -> str:

@@ -8,19 +8,60 @@ from __future__ import annotations
 import re
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from blog.models import FTS_TABLE, Post, PostSearchIndex
+from blog.models import BODY_FIELDS, FTS_TABLE, Post, PostSearchIndex
 
 # Private-use characters mark highlights inside the raw snippet; the snippet is
 # escaped first and only then are these turned into <mark>, so nothing the
 # author wrote can become markup here.
 MARK_START, MARK_END = "\ue000", "\ue001"
 MAX_TERMS = 12
+# Only the newest matches are ranked: a common word matches most of the
+# archive, and ranking (or counting) all of it costs what the archive costs
+# (issue 8). The result list is paginated without a total (UncountedPaginator).
+MAX_RANKED = 200
+
+
+class UncountedPage(Page):
+    def __init__(self, object_list, number, paginator, has_next):
+        super().__init__(object_list, number, paginator)
+        self._has_next = has_next
+
+    def has_next(self):
+        return self._has_next
+
+
+class UncountedPaginator(Paginator):
+    """Pages with no total: a page reads one row more than it shows to know
+    whether another follows, so no COUNT over every match is ever run."""
+
+    num_pages = None
+
+    def validate_number(self, number):
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as error:
+            raise PageNotAnInteger("That page number is not an integer") from error
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage("That page contains no results")
+        return UncountedPage(
+            rows[: self.per_page], number, self, has_next=len(rows) > self.per_page
+        )
 
 
 def fts5_query(text: str) -> str:
@@ -49,26 +90,24 @@ def search_posts(text: str):
 
     Returns a queryset of *hits*: on PostgreSQL the posts themselves, on
     SQLite rows of the FTS5 index with their post joined. Both carry `rank`
-    and `snippet_raw`; `as_posts` turns a page of hits into posts.
+    and the query they answer; `as_posts` turns a page of hits into posts
+    with snippets. Only the newest MAX_RANKED matches are ranked.
     """
     text = text.strip()
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config="english")
-        return (
+        newest = (
             Post.objects.published()
-            .select_related("section")
             .filter(search_vector=query)
+            .order_by("-published_at")
+            .values("pk")[:MAX_RANKED]
+        )
+        return (
+            Post.objects.filter(pk__in=newest)
+            .select_related("section")
+            .defer(*BODY_FIELDS)
             .annotate(
-                rank=SearchRank(F("search_vector"), query),
-                snippet_raw=SearchHeadline(
-                    "body_text",
-                    query,
-                    config="english",
-                    start_sel=MARK_START,
-                    stop_sel=MARK_END,
-                    max_words=35,
-                    min_words=20,
-                ),
+                rank=SearchRank(F("search_vector"), query), search_text=Value(text)
             )
             .order_by("-rank", "-published_at")
         )
@@ -78,27 +117,70 @@ def search_posts(text: str):
     # The FTS5 table must drive the query: joined the other way round, SQLite
     # re-runs the match once per post (seconds at a few thousand posts). So
     # the public check is a per-hit EXISTS on published(), by primary key.
+    # "Newest" by id, a range FTS5 answers from its doclist: `rowid IN (…)`
+    # would re-run the match once per listed row (a second at 10,000 posts).
     public = Exists(Post.objects.published().filter(pk=OuterRef("post_id")))
-    return (
+    oldest_ranked = (
         PostSearchIndex.objects.filter(document__fts_match=query)
         .filter(public)
+        .order_by("-post_id")
+        .values("post_id")[MAX_RANKED - 1 : MAX_RANKED]
+    )
+    return (
+        PostSearchIndex.objects.filter(document__fts_match=query)
+        .filter(public, post_id__gte=Coalesce(Subquery(oldest_ranked), 0))
         .select_related("post", "post__section")
-        .annotate(
-            snippet_raw=RawSQL(
-                f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)", (MARK_START, MARK_END)
-            )
-        )
+        .defer(*(f"post__{name}" for name in BODY_FIELDS))
+        .annotate(search_text=Value(text))
         .order_by("rank", "-post__published_at")
     )
 
 
+def snippets(text: str, post_ids: list[int]) -> dict[int, str]:
+    """Highlighted body extracts for a page of results, in one query: made
+    for the page only, as they cost far more than ranking."""
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config="english")
+        rows = (
+            Post.objects.filter(pk__in=post_ids)
+            .annotate(
+                snippet_raw=SearchHeadline(
+                    "body_text",
+                    query,
+                    config="english",
+                    start_sel=MARK_START,
+                    stop_sel=MARK_END,
+                    max_words=35,
+                    min_words=20,
+                )
+            )
+            .values_list("pk", "snippet_raw")
+        )
+    else:
+        rows = (
+            PostSearchIndex.objects.filter(
+                document__fts_match=fts5_query(text), post_id__in=post_ids
+            )
+            .annotate(
+                snippet_raw=RawSQL(
+                    f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)",
+                    (MARK_START, MARK_END),
+                )
+            )
+            .values_list("post_id", "snippet_raw")
+        )
+    return dict(rows)
+
+
 def as_posts(hits) -> list[Post]:
     """Posts of a page of hits, each with a highlighted, escaped `snippet`."""
-    posts = []
-    for hit in hits:
-        post = hit if isinstance(hit, Post) else hit.post
-        post.snippet = highlight(hit.snippet_raw)
-        posts.append(post)
+    hits = list(hits)
+    posts = [hit if isinstance(hit, Post) else hit.post for hit in hits]
+    if not posts:
+        return []
+    extracts = snippets(hits[0].search_text, [post.pk for post in posts])
+    for post in posts:
+        post.snippet = highlight(extracts.get(post.pk, ""))
     return posts
 
 

@@ -16,30 +16,18 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
-from django.urls import reverse
 
 logger = logging.getLogger(__name__)
 
 PING_TIMEOUT_SECONDS = 5
-FORMATS = ("rss", "atom", "json")
 
 
 def feed_urls_for(post) -> list[str]:
-    """Absolute URLs of every feed `post` appears in: the site, its section,
-    each of its tags, and its own story feed, in all three formats.
-    (Tag intersections are unbounded in number; hubs learn them from their
-    subscribers' own fetches.)"""
-    listings = [("latest", {}), ("section", {"slug": post.section.slug})]
-    listings += [("tag", {"slugs": [tag.slug]}) for tag in post.tags.all()]
-    day = post.get_absolute_url().strip("/").split("/")
-    listings.append(
-        ("post", {"year": day[0], "month": day[1], "day": day[2], "slug": post.slug})
-    )
-    return [
-        settings.SITE_URL + reverse(f"blog:{name}_feed_{fmt}", kwargs=kwargs)
-        for name, kwargs in listings
-        for fmt in FORMATS
-    ]
+    """Absolute URLs of every feed `post` appears in, in every format (from
+    the listing and feed-format registries, blog/listings.py)."""
+    from blog.listings import feed_urls_for
+
+    return feed_urls_for(post)
 
 
 class PingFailed(Exception):

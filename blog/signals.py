@@ -1,24 +1,19 @@
-"""Keep every listing's validator honest when content changes.
+"""WebSub pings and renditions when content changes, and database preparation
+after migrate.
 
-A post's own `updated_at` already moves a listing's validator when the post is
-edited or added. What leaves no newer row behind — a post unpublished,
-deleted, moved to another section, tagged or untagged, a section or tag
-renamed — touches `SiteState` instead (blog/caching.py reads both). Story
-updates move their post's `updated_at`, so the story and every listing that
-shows it change too.
+Cache invalidation lives with the rest of caching, in blog/caching.py.
 """
 
-from django.conf import settings
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
-from django.utils import timezone
 
 from blog import services, tasks
-from blog.models import Post, Section, SiteState, StoryUpdate, Tag, TaggedPost
+from blog.models import Post, SiteState, StoryUpdate
 
 
 @receiver(post_save, sender=Post)
 def post_saved(sender, instance, created, raw=False, **kwargs):
+    """A post that is live, or was until this save, changed its feeds."""
     if raw:
         return
     was_live = instance.was_live_when_loaded()
@@ -26,18 +21,6 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
         services.announce(instance.pk, tasks.live_key(instance))
     elif instance.is_live or was_live:
         services.announce(instance.pk)
-    image = instance.lead_image.name
-    if image and (
-        not instance.lead_image_renditions
-        or getattr(instance, "_loaded", {}).get("lead_image") != image
-    ):
-        # Slow: the queue makes them; pages show no picture until then.
-        tasks.make_lead_renditions.enqueue(instance.pk, image)
-    if was_live and (
-        not instance.is_live
-        or instance._loaded.get("section_id") != instance.section_id
-    ):
-        SiteState.touch()
 
 
 @receiver(pre_delete, sender=Post)
@@ -49,41 +32,10 @@ def post_deleting(sender, instance, **kwargs):
         services.announce(instance.pk, f"post:{instance.pk}:deleted", urls)
 
 
-@receiver(post_delete, sender=Post)
-@receiver(post_save, sender=Section)
-@receiver(post_delete, sender=Section)
-@receiver(post_save, sender=Tag)
-@receiver(post_delete, sender=Tag)
-def structure_changed(sender, raw=False, **kwargs):
-    if not raw:
-        SiteState.touch()
-
-
-@receiver(post_save, sender=settings.AUTH_USER_MODEL)
-def author_saved(sender, instance, raw=False, update_fields=None, **kwargs):
-    """Bylines show authors' names: a rename reaches every page and feed. A
-    login (which only stamps last_login) does not count."""
-    if (
-        not raw
-        and update_fields != frozenset({"last_login"})
-        and instance.posts.exists()
-    ):
-        SiteState.touch()
-
-
-@receiver(m2m_changed, sender=TaggedPost)
-def tags_changed(sender, action, pk_set=None, **kwargs):
-    # A tag added without saving the post would not move the post's own
-    # updated_at, so additions count here as well as removals.
-    if action == "post_clear" or (action in {"post_add", "post_remove"} and pk_set):
-        SiteState.touch()
-
-
 @receiver(post_save, sender=StoryUpdate)
 @receiver(post_delete, sender=StoryUpdate)
 def story_updated(sender, instance, raw=False, **kwargs):
     if not raw:
-        Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())
         services.announce_on_commit(instance.post_id)
 
 

@@ -27,7 +27,7 @@ class PostSitemap(PublicSitemap):
         )
 
     def lastmod(self, post):
-        return max(post.updated_at, post.published_at)
+        return post.modified
 
 
 class SectionSitemap(PublicSitemap):

@@ -1,7 +1,16 @@
-from django.urls import path, register_converter
+"""Every public address. Listings (blog/listings.LISTINGS) and feed formats
+(blog/feeds.FORMATS) generate their pages' feeds and the legacy feed
+addresses; each view is served through blog/caching.public_cache with the
+validator its listing declares."""
 
-from blog import converters, feeds, views
+from django.shortcuts import redirect
+from django.urls import path, register_converter, reverse
+from django.views.decorators.http import require_safe
+
+from blog import converters, views
 from blog.caching import public_cache, site_changed
+from blog.feeds import FORMATS, ListingFeed, feed_audience
+from blog.listings import LISTINGS
 
 register_converter(converters.FourDigitYear, "yyyy")
 register_converter(converters.TwoDigits, "nn")
@@ -9,38 +18,60 @@ register_converter(converters.TagSlugs, "tags")
 
 app_name = "blog"
 
+# The HTML page of each listing kind.
+PAGES = {
+    "latest": views.HomeView,
+    "section": views.SectionView,
+    "tag": views.TagView,
+    "post": views.PostDetailView,
+}
+
+
+def legacy_feed(name):
+    """A feed address other engines use: 301 to our canonical one."""
+
+    @require_safe
+    def moved(request, **kwargs):
+        return redirect(reverse(name, kwargs=kwargs), permanent=True)
+
+    return moved
+
+
+def listing_paths(listing):
+    page_name = "home" if listing.kind == "latest" else listing.kind
+    patterns = [
+        path(
+            listing.route,
+            public_cache(listing.changed)(PAGES[listing.kind].as_view()),
+            name=page_name,
+        )
+    ]
+    for fmt in FORMATS:
+        name = f"{listing.kind}_feed_{fmt.name}"
+        patterns.append(
+            path(
+                listing.route + fmt.path,
+                public_cache(listing.changed, variant=feed_audience)(
+                    ListingFeed(listing, fmt)
+                ),
+                name=name,
+            )
+        )
+        patterns += [
+            path(listing.route + legacy, legacy_feed(f"blog:{name}"))
+            for legacy in fmt.legacy
+        ]
+    return patterns
+
 
 def page(view_class, validator=site_changed):
     return public_cache(validator)(view_class.as_view())
 
 
-def feed_paths(prefix, feed_class, listing):
-    """RSS, Atom and JSON Feed of one listing: <prefix>feed/, feed/atom/, feed/json/."""
-    return [
-        path(
-            f"{prefix}feed/{suffix}",
-            public_cache(feed_class.validator, variant=feeds.feed_audience)(
-                feed_class(fmt)
-            ),
-            name=f"{listing}_feed_{fmt}",
-        )
-        for fmt, suffix in (("rss", ""), ("atom", "atom/"), ("json", "json/"))
-    ]
-
-
-ARTICLE = "<yyyy:year>/<nn:month>/<nn:day>/<slug:slug>/"
-
 urlpatterns = [
-    path("", page(views.HomeView), name="home"),
-    path("section/<slug:slug>/", page(views.SectionView), name="section"),
-    path("tag/<tags:slugs>/", page(views.TagView), name="tag"),
     path("archive/", page(views.ArchiveView), name="archive"),
     path("search/", page(views.SearchView), name="search"),
     path("<yyyy:year>/", page(views.YearView), name="year"),
     path("<yyyy:year>/<nn:month>/", page(views.MonthView), name="month"),
-    path(ARTICLE, page(views.PostDetailView), name="post"),
-    *feed_paths("", feeds.LatestPostsFeed, "latest"),
-    *feed_paths("section/<slug:slug>/", feeds.SectionFeed, "section"),
-    *feed_paths("tag/<tags:slugs>/", feeds.TagFeed, "tag"),
-    *feed_paths(ARTICLE, feeds.StoryFeed, "post"),
+    *(pattern for listing in LISTINGS for pattern in listing_paths(listing)),
 ]

@@ -2,30 +2,44 @@ import logging
 from itertools import groupby
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from django.views.static import serve
 
-from blog.metadata import (
-    absolute_uri,
-    article_page,
-    feed_links,
-    listing_page,
-    site_description,
-    site_name,
+from blog.listings import (
+    LatestListing,
+    MovedPermanently,
+    SectionListing,
+    StoryListing,
+    TagListing,
 )
-from blog.models import Post, Section, StoryUpdate, Tag
-from blog.search import as_posts, search_posts
+from blog.metadata import absolute_uri, article_page, listing_page, site_name
+from blog.models import Post
+from blog.search import UncountedPaginator, as_posts, search_posts
 
 logger = logging.getLogger(__name__)
+
+
+class BoundedPaginator(Paginator):
+    """Counts at most MAX_PAGES pages: a COUNT over every public post costs
+    what the archive costs (issue 8). Older posts are reached through the
+    date archives, and every post through the sitemap."""
+
+    MAX_PAGES = 100
+
+    @cached_property
+    def count(self):
+        return self.object_list[: self.per_page * self.MAX_PAGES].count()
 
 
 class PublishedPostMixin:
@@ -34,6 +48,7 @@ class PublishedPostMixin:
 
     date_field = "published_at"
     allow_empty = True
+    paginator_class = BoundedPaginator
 
     def get_paginate_by(self, queryset):
         return settings.DATELINE["PAGE_SIZE"]
@@ -41,25 +56,64 @@ class PublishedPostMixin:
     def get_queryset(self):
         return Post.objects.published().for_listing()
 
-    def listing_meta(self, context, title, description, crumbs=(), feeds=None):
+    def listing_meta(self, context, title, description, crumbs=(), feeds=()):
+        """The page's metadata; every page also links the site's own feeds."""
         return listing_page(
             self.request,
             title,
             description,
             page_number=context["page_obj"].number if context.get("page_obj") else 1,
             crumbs=crumbs,
-            feeds=(feeds or []) + feed_links(self.request, "latest", site_name()),
+            feeds=[*feeds, *LatestListing().feed_links(self.request)],
         )
 
 
-class HomeView(PublishedPostMixin, ListView):
+class CanonicalListingMixin:
+    """Resolves `listing_class` from the URL; a non-canonical address answers 301."""
+
+    listing_class = LatestListing
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.listing = self.get_listing(**kwargs)
+            self.listing.check_canonical(request.path)
+        except MovedPermanently as moved:
+            return redirect(moved.location, permanent=True)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_listing(self, **kwargs):
+        return self.listing_class.resolve(**kwargs)
+
+
+class ListingView(CanonicalListingMixin, PublishedPostMixin, ListView):
+    """A listing's page: its posts, title, description and feeds come from
+    the listing (blog/listings.py); the view only paginates and presents."""
+
+    def get_queryset(self):
+        return self.listing.posts()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        listing = context["listing"] = self.listing
+        own = [] if listing.kind == "latest" else listing.feed_links(self.request)
+        context["meta"] = self.listing_meta(
+            context,
+            listing.title,
+            listing.description,
+            crumbs=listing.crumbs(),
+            feeds=own,
+        )
+        context["feeds"] = own or context["meta"].feeds
+        return context
+
+
+class HomeView(ListingView):
     template_name = "blog/home.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if context["page_obj"].number == 1:
             context["section_fronts"] = self.section_fronts()
-        context["meta"] = self.listing_meta(context, site_name(), site_description())
         return context
 
     def section_fronts(self):
@@ -70,114 +124,57 @@ class HomeView(PublishedPostMixin, ListView):
         ]
 
 
-class SectionView(PublishedPostMixin, ListView):
+class SectionView(ListingView):
+    listing_class = SectionListing
     template_name = "blog/section_detail.html"
 
-    def get_queryset(self):
-        self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
-        return super().get_queryset().in_section(self.section)
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        section = context["section"] = self.section
-        context["meta"] = self.listing_meta(
-            context,
-            section.name,
-            section.description
-            or _("The latest from the %(section)s desk.") % {"section": section.name},
-            crumbs=[(section.name, section.get_absolute_url())],
-            feeds=feed_links(self.request, "section", section.name, slug=section.slug),
-        )
+        context["section"] = self.listing.section
+        context["meta"].nav_section = self.listing.section.pk
         return context
 
 
-MAX_TAGS = 3
-
-
-class TagView(PublishedPostMixin, ListView):
+class TagView(ListingView):
     """One tag, or the posts carrying every one of up to three (`/tag/a+b/`)."""
 
+    listing_class = TagListing
     template_name = "blog/tag_detail.html"
-
-    def get(self, request, *args, **kwargs):
-        slugs = kwargs["slugs"]
-        canonical = sorted(set(slugs))
-        if slugs != canonical:
-            return redirect("blog:tag", slugs=canonical, permanent=True)
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        self.tags = Tag.every_one_of(self.kwargs["slugs"])
-        if self.tags is None:
-            raise Http404("No such tag.")
-        return super().get_queryset().tagged(*self.tags)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        tags = context["tags"] = self.tags
-        names = " + ".join(tag.name for tag in tags)
-        description = (
-            tags[0].description
-            if len(tags) == 1 and tags[0].description
-            else _("Everything we have published on %(tags)s.") % {"tags": names}
-        )
-        context["meta"] = self.listing_meta(
-            context,
-            names,
-            description,
-            crumbs=[(names, self.request.path)],
-            feeds=feed_links(self.request, "tag", names, slugs=[t.slug for t in tags]),
-        )
+        context["tags"] = self.listing.tags
         return context
 
 
-class PostDetailView(DetailView):
-    """An article at /yyyy/mm/dd/slug/. A wrong date or an old slug answers 301
-    to the canonical address; editors preview drafts at the real URL."""
+class PostDetailView(CanonicalListingMixin, DetailView):
+    """An article at /yyyy/mm/dd/slug/: the page of its story listing. A wrong
+    date or an old slug answers 301 to the canonical address; editors preview
+    drafts at the real URL."""
 
-    def get_queryset(self):
-        if self.request.user.is_staff:
-            posts = Post.objects.all()
-        else:
-            posts = Post.objects.published()
-        return posts.select_related("section", "author").prefetch_related("tags")
+    listing_class = StoryListing
 
-    def get(self, request, *args, **kwargs):
-        posts = self.get_queryset()
-        slug = kwargs["slug"]
-        self.object = (
-            posts.filter(slug=slug).first()
-            or posts.filter(old_slugs__slug=slug).first()
-        )
-        if self.object is None:
-            raise Http404("No such article.")
-        if request.path != self.object.get_absolute_url():
-            return redirect(self.object, permanent=True)
-        return self.render_to_response(self.get_context_data(object=self.object))
+    def get_listing(self, **kwargs):
+        return StoryListing.resolve(preview=self.request.user.is_staff, **kwargs)
+
+    def get_object(self, queryset=None):
+        return self.listing.post
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        post = self.object
-        updates = StoryUpdate.objects.filter(post=post)
-        if not self.request.user.is_staff:
-            updates = updates.published()
-        context["updates"] = list(updates)
+        post, story = self.object, self.listing
+        context["updates"] = list(story.updates())
         context["updated_at"] = post.last_updated(context["updates"])
-        context["previous_post"], context["next_post"] = post.neighbours_in_section()
-        context["related_posts"] = Post.objects.published().related_to(post)
-        meta = context["meta"] = article_page(self.request, post)
-        meta.feeds = (
-            feed_links(
-                self.request,
-                "post",
-                _("Updates to “%(title)s”") % {"title": post.title},
-                **self.kwargs,
-            )
-            + feed_links(
-                self.request, "section", post.section.name, slug=post.section.slug
-            )
-            + feed_links(self.request, "latest", site_name())
+        context["previous_post"], context["next_post"], context["related_posts"] = (
+            Post.objects.published().around(post)
         )
+        context["feeds"] = story.feed_links(self.request)
+        meta = context["meta"] = article_page(self.request, post)
+        meta.feeds = [
+            *context["feeds"],
+            *SectionListing(post.section).feed_links(self.request),
+            *LatestListing().feed_links(self.request),
+        ]
         return context
 
     def render_to_response(self, context, **kwargs):
@@ -224,9 +221,29 @@ class ArchiveView(PublishedPostMixin, ListView):
         return context
 
 
-class YearView(PublishedPostMixin, YearArchiveView):
+class DateArchiveMixin(PublishedPostMixin):
+    """A year: a 404 when nothing was published then. Emptiness is
+    read from the date list the view fetches anyway (allow_empty=False would
+    add an EXISTS query)."""
+
+    allow_empty = True
+
+    def get_dated_items(self):
+        date_list, object_list, extra = super().get_dated_items()
+        if not date_list:
+            raise Http404("Nothing was published then.")
+        return date_list, object_list, extra
+
+
+class YearView(DateArchiveMixin, YearArchiveView):
     make_object_list = True
-    allow_empty = False
+
+    # The year page links its months, not other years: no queries for them.
+    def get_next_year(self, date):
+        return None
+
+    def get_previous_year(self, date):
+        return None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -246,6 +263,7 @@ class YearView(PublishedPostMixin, YearArchiveView):
 
 class MonthView(PublishedPostMixin, MonthArchiveView):
     month_format = "%m"
+    # Also what makes previous/next month skip empty months (one query each).
     allow_empty = False
 
     def get_context_data(self, **kwargs):
@@ -268,6 +286,7 @@ class MonthView(PublishedPostMixin, MonthArchiveView):
 
 class SearchView(PublishedPostMixin, ListView):
     template_name = "blog/search.html"
+    paginator_class = UncountedPaginator
     MAX_QUERY = 200
 
     def get_queryset(self):

@@ -181,3 +181,122 @@ def test_a_settings_change_is_a_new_representation(client, settings):
     again = client.get("/feed/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 200
     assert again.content.count(b"<item>") == 1
+
+
+def test_a_made_up_session_cookie_does_not_bypass_the_cache(
+    client, django_assert_max_num_queries
+):
+    """`sessionid=x` is not an editor: it gets the cached public page, not a
+    fresh render (issue 9)."""
+    post = make_post()
+    first = client.get(post.get_absolute_url())
+    client.cookies["sessionid"] = "x"
+    with django_assert_max_num_queries(2):  # the session lookup, the validator
+        again = client.get(post.get_absolute_url())
+    assert again.content == first.content
+    assert "public" in again["Cache-Control"] and again["ETag"] == first["ETag"]
+
+
+def test_a_reader_session_gets_the_cached_page(client, django_assert_max_num_queries):
+    """A logged-in reader who is not staff reads the same cached page."""
+    from tests.factories import make_user
+
+    make_post()
+    first = client.get("/")
+    client.force_login(make_user())
+    with django_assert_max_num_queries(3):  # session, user, validator
+        again = client.get("/")
+    assert again.content == first.content and "public" in again["Cache-Control"]
+
+
+def test_one_host_cannot_poison_pages_for_another(client, settings):
+    """Without SITE_URL, pages for one allowed host never carry another's
+    absolute URLs, whichever asked first (issue 9)."""
+    settings.SITE_URL = ""
+    settings.ALLOWED_HOSTS = ["localhost", "[::1]"]
+    post = make_post()
+    for url in ("/", post.get_absolute_url(), "/feed/"):
+        client.get(url, HTTP_HOST="[::1]")
+        body = client.get(url, HTTP_HOST="localhost").content.decode()
+        assert "[::1]" not in body and "http://localhost/" in body, url
+
+
+def test_a_disallowed_host_is_refused_and_not_cached(client, settings):
+    """A Host outside ALLOWED_HOSTS is a 400, never a cached page."""
+    settings.SITE_URL = ""
+    settings.ALLOWED_HOSTS = ["localhost"]
+    make_post()
+    assert client.get("/", HTTP_HOST="evil.example").status_code == 400
+    assert "evil.example" not in client.get("/", HTTP_HOST="localhost").content.decode()
+
+
+def test_site_url_makes_every_host_share_one_page(client, settings):
+    """With SITE_URL set, links come from it whatever Host asked."""
+    settings.SITE_URL = "https://news.example.org"
+    settings.ALLOWED_HOSTS = ["localhost", "[::1]"]
+    make_post()
+    first = client.get("/", HTTP_HOST="[::1]")
+    again = client.get("/", HTTP_HOST="localhost")
+    assert again.content == first.content
+    assert "https://news.example.org/" in again.content.decode()
+
+
+def etags(client, urls):
+    return {url: client.get(url)["ETag"] for url in urls}
+
+
+def test_an_edit_invalidates_what_shows_it_and_not_other_articles(client):
+    """Editing a post changes its article, home, its section and tag pages and
+    feeds; another article's validator does not move (issue 8)."""
+    world, economy, iran = make_section("World"), make_section("Economy"), make_tag()
+    post = make_post("Edited", section=world, tags=[iran], age=timedelta(days=1))
+    other = make_post("Untouched", section=economy, age=timedelta(days=1))
+    showing = [
+        post.get_absolute_url(),
+        "/",
+        "/feed/",
+        "/section/world/",
+        "/section/world/feed/",
+        iran.get_absolute_url(),
+        iran.get_absolute_url() + "feed/atom/",
+    ]
+    not_showing = [other.get_absolute_url(), "/section/economy/"]
+    before = etags(client, showing + not_showing)
+    post = Post.objects.get(pk=post.pk)
+    post.title = "Edited again"
+    post.save()
+    after = etags(client, showing + not_showing)
+    assert [url for url in showing if before[url] == after[url]] == []
+    assert [url for url in not_showing if before[url] != after[url]] == []
+    assert "Edited again" in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_a_story_update_invalidates_its_story_not_other_articles(client):
+    """A story update reaches its article, its feeds and the home page at once;
+    other articles keep their validators."""
+    story = make_post("Story", age=timedelta(days=1))
+    other = make_post("Other", age=timedelta(days=1))
+    urls = [story.get_absolute_url(), story.get_absolute_url() + "feed/", "/"]
+    before = etags(client, [*urls, other.get_absolute_url()])
+    make_update(story, body="Breaking.", age=timedelta(0))
+    after = etags(client, [*urls, other.get_absolute_url()])
+    assert all(before[url] != after[url] for url in urls)
+    assert before[other.get_absolute_url()] == after[other.get_absolute_url()]
+    assert "Breaking." in client.get(story.get_absolute_url()).content.decode()
+
+
+def test_other_articles_catch_up_within_the_cdn_max_age(client, settings):
+    """Related posts and previous/next on other articles lag an edit by at
+    most DATELINE_CDN_MAX_AGE seconds."""
+    import time
+
+    settings.DATELINE = {**settings.DATELINE, "CDN_MAX_AGE": 1}
+    tag = make_tag()
+    other = make_post("Other", tags=[tag], age=timedelta(days=1))
+    post = make_post("Related", tags=[tag], age=timedelta(days=2))
+    client.get(other.get_absolute_url())
+    post = Post.objects.get(pk=post.pk)
+    post.title = "Related, renamed"
+    post.save()
+    time.sleep(1.1)
+    assert "Related, renamed" in client.get(other.get_absolute_url()).content.decode()

@@ -138,7 +138,7 @@ def test_related_posts_rank_by_shared_tags_in_one_query(django_assert_num_querie
     one = make_post(tags=[a], age=timedelta(minutes=1))
     three = make_post(tags=[a, b, c], age=timedelta(days=3))
     make_post(tags=[])
-    post = Post.objects.for_listing().get(pk=post.pk)
+    post = Post.objects.prefetch_related("tags").get(pk=post.pk)
     with django_assert_num_queries(1):
         related = list(Post.objects.published().related_to(post))
     assert related == [three, one]
@@ -236,8 +236,49 @@ def test_neighbours_in_section():
     new = make_post(section=world, age=timedelta(days=1))
     make_post(section=world, age=timedelta(days=2, hours=12), status=Post.Status.DRAFT)
     make_post(age=timedelta(days=2, hours=6))
-    assert mid.neighbours_in_section() == (old, new)
-    assert old.neighbours_in_section() == (None, mid)
+    around = Post.objects.published().around
+    assert around(mid)[:2] == (old, new)
+    assert around(old)[:2] == (None, mid)
+
+
+def test_around_reads_neighbours_and_related_in_one_query(django_assert_num_queries):
+    """Previous and next in the section and related posts come in one query."""
+    section, a, b = make_section(), make_tag("A"), make_tag("B")
+    old = make_post(section=section, tags=[a], age=timedelta(days=3))
+    mid = make_post(section=section, tags=[a, b], age=timedelta(days=2))
+    new = make_post(section=section, age=timedelta(days=1))
+    both = make_post(tags=[a, b], age=timedelta(days=5))
+    mid = Post.objects.with_tags().get(pk=mid.pk)
+    with django_assert_num_queries(1):
+        previous, following, related = Post.objects.published().around(mid)
+    assert (previous, following) == (old, new)
+    assert related == [both, old]
+
+
+def test_with_tags_serves_tags_without_a_query(django_assert_num_queries):
+    """Posts read with_tags() answer tags.all() from the same row, by name."""
+    make_post(tags=[make_tag("Zulu"), make_tag("Alpha")])
+    with django_assert_num_queries(1):
+        post = Post.objects.with_tags().get()
+        assert [tag.name for tag in post.tags.all()] == ["Alpha", "Zulu"]
+        assert post.tags.all()[0].get_absolute_url() == "/tag/alpha/"
+
+
+def test_toc_tree_nests_subsections_under_their_section():
+    """The table of contents reaches templates as a tree, not a flat list."""
+    post = make_post(body="## One\n\n### One a\n\n### One b\n\n## Two\n\ntext")
+    tree = post.toc_tree
+    assert [entry["title"] for entry in tree] == ["One", "Two"]
+    assert [child["title"] for child in tree[0]["children"]] == ["One a", "One b"]
+    assert tree[1]["children"] == []
+
+
+def test_modified_is_the_later_of_publication_and_last_save():
+    """Post.modified: one definition for feeds, sitemaps, JSON-LD and bylines."""
+    post = make_post(age=timedelta(days=1))
+    assert post.modified == post.updated_at
+    post.published_at = timezone.now() + timedelta(days=1)
+    assert post.modified == post.published_at
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@
       <head>
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title><xsl:value-of select="rss/channel/title" disable-output-escaping="yes"/><xsl:value-of select="atom:feed/atom:title"/> (web feed)</title>
+        <title><xsl:value-of select="rss/channel/title"/><xsl:value-of select="atom:feed/atom:title"/> (web feed)</title>
         <!-- A stylesheet, not an inline style: the feed is served with the
              site's Content-Security-Policy (style-src 'self'). -->
         <link rel="stylesheet" href="/static/feeds/feed.css"/>
@@ -26,15 +26,15 @@
         <main>
           <p class="about">This is a web feed. Copy its address into a feed reader
             (NetNewsWire, Feedly, Inoreader, newsboat, Thunderbird…) to follow
-            <strong><xsl:value-of select="rss/channel/title" disable-output-escaping="yes"/><xsl:value-of select="atom:feed/atom:title"/></strong>.</p>
-          <h1><xsl:value-of select="rss/channel/title" disable-output-escaping="yes"/><xsl:value-of select="atom:feed/atom:title"/></h1>
+            <strong><xsl:value-of select="rss/channel/title"/><xsl:value-of select="atom:feed/atom:title"/></strong>.</p>
+          <h1><xsl:value-of select="rss/channel/title"/><xsl:value-of select="atom:feed/atom:title"/></h1>
           <p><xsl:value-of select="rss/channel/description" disable-output-escaping="yes"/><xsl:value-of select="atom:feed/atom:subtitle"/></p>
           <p><a href="{$home}">Read it on the site</a></p>
           <ol>
             <xsl:for-each select="rss/channel/item | atom:feed/atom:entry">
               <li>
                 <a href="{link | atom:link[@rel='alternate']/@href}">
-                  <xsl:value-of select="title" disable-output-escaping="yes"/>
+                  <xsl:value-of select="title"/>
                   <xsl:value-of select="atom:title"/>
                 </a>
                 <div class="when"><xsl:value-of select="pubDate | atom:published"/></div>

@@ -1,0 +1,302 @@
+"""Listings: every list of posts a reader can open or subscribe to, defined once.
+
+A listing kind (latest, section, tag or tag intersection, story; an author's
+listing is one more subclass) owns, in one class:
+
+- the URL that names it (`kind`, `route`) and its canonical address;
+- which posts it shows (`posts()`, public only, newest first) and, for feeds,
+  which items (`feed_items()`);
+- what it is called (`title`, `description`, `crumbs`);
+- when it changes (`changed()`, its validator: one indexed query read before
+  the view runs; blog/caching.py turns it into ETag, Last-Modified and the
+  page-cache key);
+- its feeds (`feed_links()`, one per format in blog/feeds.FORMATS).
+
+The HTML view (blog/views.py) and the RSS, Atom and JSON feeds
+(blog/feeds.ListingFeed) take a listing and add nothing but presentation;
+blog/urls.py builds every page, feed and legacy feed address from LISTINGS,
+and WebSub pings (blog/services.py) ask `feed_urls_for(post)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.http import Http404
+from django.urls import reverse
+
+from blog.caching import newest_change, story_changed
+from blog.feeds import FORMATS, MovedPermanently
+from blog.metadata import absolute_uri, site_name
+from blog.models import Post, Section, StoryUpdate, Tag
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """One feed of one listing, as autodiscovery and the feed menu show it."""
+
+    title: str
+    href: str
+    type: str
+    label: str
+
+
+class Listing:
+    kind: ClassVar[str]  # names its URLs: blog:<kind>, blog:<kind>_feed_<format>
+    route: ClassVar[str]  # the page's path pattern; its feeds live under it
+
+    @classmethod
+    def resolve(cls, **url_kwargs) -> Listing:
+        """The listing a URL names; Http404 if unknown, MovedPermanently if
+        the address is not the canonical one."""
+        return cls()
+
+    # -- what it shows --------------------------------------------------------
+    def posts(self):
+        """Its public posts, newest first, with the joins a list needs."""
+        return Post.objects.published().for_listing()
+
+    def feed_items(self, limit: int) -> list:
+        return list(self.posts().for_feed()[:limit])
+
+    # -- what it is called ----------------------------------------------------
+    title: str
+    description: str
+
+    @property
+    def feed_title(self) -> str:
+        return f"{self.title} — {site_name()}"
+
+    def crumbs(self) -> list[tuple[str, str]]:
+        return [(self.title, self.get_absolute_url())]
+
+    # -- where it lives -------------------------------------------------------
+    def url_kwargs(self) -> dict:
+        return {}
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"blog:{self.kind}", kwargs=self.url_kwargs())
+
+    def feed_url(self, fmt) -> str:
+        return reverse(f"blog:{self.kind}_feed_{fmt.name}", kwargs=self.url_kwargs())
+
+    def check_canonical(self, path: str, fmt=None) -> None:
+        """A page or feed asked for at another address than its own (a wrong
+        date, an old slug, tags out of order) answers 301 to its own."""
+        url = self.get_absolute_url() if fmt is None else self.feed_url(fmt)
+        if unquote(url) != path:
+            raise MovedPermanently(url)
+
+    def feed_links(self, request) -> list[FeedLink]:
+        return [
+            FeedLink(
+                f"{self.feed_title} ({fmt.label})",
+                absolute_uri(request, self.feed_url(fmt)),
+                fmt.media_type,
+                fmt.label,
+            )
+            for fmt in FORMATS
+        ]
+
+    # -- when it changes ------------------------------------------------------
+    @staticmethod
+    def changed(request, **url_kwargs) -> datetime:
+        """The validator: the newest change among what the listing shows, from
+        its URL alone, in one indexed query (blog/caching.py)."""
+        raise NotImplementedError
+
+
+class LatestListing(Listing):
+    """Everything, newest first: the home page and the site feeds."""
+
+    kind = "latest"
+    route = ""
+
+    @property
+    def title(self):
+        return site_name()
+
+    @property
+    def description(self):
+        return settings.DATELINE["SITE_DESCRIPTION"]
+
+    @property
+    def feed_title(self):
+        return site_name()
+
+    def crumbs(self):
+        return []
+
+    def get_absolute_url(self):
+        return reverse("blog:home")
+
+    @staticmethod
+    def changed(request, **url_kwargs):
+        return newest_change(Post.objects.all(), key="latest")
+
+
+class SectionListing(Listing):
+    """One desk's posts."""
+
+    kind = "section"
+    route = "section/<slug:slug>/"
+
+    def __init__(self, section: Section):
+        self.section = section
+
+    @classmethod
+    def resolve(cls, slug):
+        section = Section.objects.filter(slug=slug).first()
+        if section is None:
+            raise Http404("No such section.")
+        return cls(section)
+
+    def posts(self):
+        return super().posts().in_section(self.section)
+
+    @property
+    def title(self):
+        return self.section.name
+
+    @property
+    def description(self):
+        return self.section.description or f"The latest from the {self.title} desk."
+
+    def url_kwargs(self):
+        return {"slug": self.section.slug}
+
+    @staticmethod
+    def changed(request, slug, **url_kwargs):
+        return newest_change(
+            Post.objects.filter(section__slug=slug), key=("section", slug)
+        )
+
+
+class TagListing(Listing):
+    """One tag, or the posts carrying every one of up to three (`/tag/a+b/`,
+    slugs in alphabetical order: another order answers 301)."""
+
+    kind = "tag"
+    route = "tag/<tags:slugs>/"
+
+    def __init__(self, tags: list[Tag]):
+        self.tags = tags
+
+    @classmethod
+    def resolve(cls, slugs):
+        tags = Tag.every_one_of(slugs)
+        if tags is None:
+            raise Http404("No such tag.")
+        return cls(tags)
+
+    def posts(self):
+        return super().posts().tagged(*self.tags)
+
+    @property
+    def title(self):
+        return " + ".join(tag.name for tag in self.tags)
+
+    @property
+    def description(self):
+        if len(self.tags) == 1 and self.tags[0].description:
+            return self.tags[0].description
+        return f"Everything we have published on {self.title}."
+
+    def url_kwargs(self):
+        return {"slugs": [tag.slug for tag in self.tags]}
+
+    @staticmethod
+    def changed(request, slugs, **url_kwargs):
+        return newest_change(Post.objects.tagged(*slugs), key=("tag", *slugs))
+
+
+class StoryListing(Listing):
+    """One developing story: its article page, and feeds of its due updates,
+    newest first, then the article itself."""
+
+    kind = "post"
+    route = "<yyyy:year>/<nn:month>/<nn:day>/<slug:slug>/"
+
+    def __init__(self, post: Post, preview: bool = False):
+        self.post = post
+        self.preview = preview
+
+    @classmethod
+    def resolve(cls, slug, preview=False, **url_kwargs):
+        """By its slug or an old one; editors (`preview`) see drafts too."""
+        posts = Post.objects.all() if preview else Post.objects.published()
+        posts = posts.select_related("section", "author").with_tags()
+        post = (
+            posts.filter(slug=slug).first()
+            or posts.filter(old_slugs__slug=slug).first()
+        )
+        if post is None:
+            raise Http404("No such article.")
+        return cls(post, preview)
+
+    def updates(self):
+        """Its story updates, newest first: the due ones (all, in a preview)."""
+        updates = StoryUpdate.objects.filter(post=self.post)
+        return updates if self.preview else updates.published()
+
+    def posts(self):
+        return Post.objects.filter(pk=self.post.pk)
+
+    def feed_items(self, limit):
+        updates = list(self.updates()[: limit - 1])
+        for update in updates:
+            update.post = update.story = self.post
+        return [*updates, self.post]
+
+    @property
+    def title(self):
+        return self.post.title
+
+    @property
+    def description(self):
+        return self.post.summary
+
+    @property
+    def feed_title(self):
+        return f"Updates: {self.post.title} — {site_name()}"
+
+    def url_kwargs(self):
+        return self.post.url_kwargs()
+
+    def get_absolute_url(self):
+        return self.post.get_absolute_url()
+
+    @staticmethod
+    def changed(request, slug, **url_kwargs):
+        return story_changed(slug)
+
+
+# Every listing kind with a page and feeds. An author listing (issue 13) is
+# one more subclass here: kind "author", route "author/<slug:slug>/".
+LISTINGS = (LatestListing, SectionListing, TagListing, StoryListing)
+
+
+def listings_of(post: Post) -> list[Listing]:
+    """The listings `post` appears in that have announceable feeds: the site,
+    its section, each of its tags, and its own story. (Tag intersections are
+    unbounded in number; hubs learn them from their subscribers' fetches.)"""
+    return [
+        LatestListing(),
+        SectionListing(post.section),
+        *(TagListing([tag]) for tag in post.tags.all()),
+        StoryListing(post),
+    ]
+
+
+def feed_urls_for(post: Post) -> list[str]:
+    """Absolute URLs of every feed, in every format, that `post` appears in:
+    what a WebSub hub is told when the post changes."""
+    return [
+        settings.SITE_URL + listing.feed_url(fmt)
+        for listing in listings_of(post)
+        for fmt in FORMATS
+    ]
