@@ -1,3 +1,5 @@
+from contextlib import suppress
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
@@ -6,6 +8,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from taggit.models import Tag as TaggitTag
 
+from blog.markup import (
+    MAX_BODY_CHARS,
+    MarkupRefused,
+    normalize_newlines,
+    render_within_budget,
+)
 from blog.models import Post, Section, StoryUpdate, Tag
 from blog.tagging import MAX_TAG_LENGTH
 
@@ -30,7 +38,44 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PostAdminForm(forms.ModelForm):
+class MarkdownBodyForm(forms.ModelForm):
+    """A Markdown `body` rendered under the budget (blog/markup.py) while the
+    form validates: text over budget is a form error that keeps what was typed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        body = self.fields["body"]
+        # The browser stops at the limit too (maxlength), before a save is tried.
+        body.widget.attrs["maxlength"] = MAX_BODY_CHARS
+        body.help_text = f"{body.help_text} At most {MAX_BODY_CHARS:,} characters."
+
+    def clean_body(self):
+        body = normalize_newlines(self.cleaned_data["body"])
+        try:
+            render_within_budget(body)
+        except MarkupRefused as refusal:
+            raise forms.ValidationError(str(refusal), code="markup") from refusal
+        return body
+
+
+def render_posted_bodies(request) -> None:
+    """Render every posted Markdown body before the admin opens its transaction
+    (on SQLite that takes the write lock): the form's own validation then finds
+    the outcome remembered and no lock is held while text renders (issue 9)."""
+    for name, values in request.POST.lists():
+        if name == "body" or name.endswith("-body"):
+            for value in values:
+                with suppress(MarkupRefused):
+                    render_within_budget(normalize_newlines(value))
+
+
+class StoryUpdateForm(MarkdownBodyForm):
+    class Meta:
+        model = StoryUpdate
+        fields = ["published_at", "body"]
+
+
+class PostAdminForm(MarkdownBodyForm):
     class Meta:
         model = Post
         fields = "__all__"  # noqa: DJ007 - the admin passes its fieldsets
@@ -48,6 +93,7 @@ class PostAdminForm(forms.ModelForm):
 
 class StoryUpdateInline(admin.StackedInline):
     model = StoryUpdate
+    form = StoryUpdateForm
     extra = 0
     fields = ["published_at", "body"]
     verbose_name = "story update"
@@ -127,6 +173,11 @@ class PostAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            render_posted_bodies(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # Pressing publish on a draft publishes it now, unless the editor chose

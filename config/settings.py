@@ -225,3 +225,12 @@ DATELINE = {
     "WEBSUB_HUB": os.environ.get("WEBSUB_HUB", ""),
     "SERVE_MEDIA": env_bool("DATELINE_SERVE_MEDIA", True),
 }
+
+# --- Trust: bounds and doors (issue 9) ---------------------------------------
+# Above the body limit (blog/markup.py MAX_BODY_CHARS, 200,000 characters, up
+# to ~2.4 MB once URL-encoded) with room for a pasted 10 MB text, so the
+# form can refuse it with an error and give the text back; past this, a
+# request gets a 413 page that says why (config/urls.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(
+    os.environ.get("DATELINE_MAX_POST_BYTES", 16 * 1024 * 1024)
+)

@@ -1,11 +1,13 @@
 """blog/admin.py: the newsroom's write path, driven through the test client."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from lxml import html as lxml_html
 
+from blog.markup import MAX_BODY_CHARS, RENDER_SECONDS
 from blog.models import Post, Tag
 from tests.factories import make_post, make_section, make_tag
 from tests.xss import script_vectors
@@ -323,3 +325,85 @@ def test_publishing_with_a_chosen_time_keeps_it(staff_client):
     )
     draft.refresh_from_db()
     assert abs((draft.published_at - chosen).total_seconds()) < 1
+
+
+# --- Bounded rendering in the admin (issue 9) ------------------------------
+
+
+def test_body_field_says_and_enforces_its_limit_in_the_browser(staff_client):
+    """The body textarea carries maxlength and its help text names the limit."""
+    doc = lxml_html.fromstring(staff_client.get("/admin/blog/post/add/").content)
+    body = doc.cssselect("textarea[name=body]")[0]
+    assert body.get("maxlength") == str(MAX_BODY_CHARS)
+    assert (
+        f"{MAX_BODY_CHARS:,} characters"
+        in doc.cssselect("#id_body_helptext")[0].text_content()
+    )
+
+
+def test_pathological_body_is_a_form_error_that_keeps_the_text(staff_client, settings):
+    """A body that would render for minutes is refused in seconds, text kept, nothing written."""
+    body = "[" * 50000
+    data = form_data(body=body, author=staff_client.user.pk)
+    start = time.monotonic()
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert time.monotonic() - start < RENDER_SECONDS + 3
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.content)
+    assert "takes more than" in doc.cssselect(".errorlist")[0].text_content()
+    assert doc.cssselect("textarea[name=body]")[0].text_content().strip() == body
+    assert not Post.objects.exists()
+
+
+def test_pathological_story_update_is_a_form_error(staff_client):
+    """A story update over budget is refused like a body."""
+    post = make_post()
+    data = form_data(slug=post.slug, section=post.section, author=post.author_id)
+    data.update(
+        {
+            "updates-TOTAL_FORMS": "1",
+            "updates-0-published_at_0": "2026-01-02",
+            "updates-0-published_at_1": "10:00:00",
+            "updates-0-body": "> " * 1000 + "deep",
+        }
+    )
+    response = staff_client.post(f"/admin/blog/post/{post.pk}/change/", data)
+    assert response.status_code == 200
+    assert b"nested more than" in response.content
+    assert not post.updates.exists()
+
+
+@pytest.mark.parametrize("megabytes", [1, 10])
+def test_huge_body_is_a_form_error_that_keeps_the_text(staff_client, megabytes):
+    """A 1 MB or 10 MB body of varied words gets a form error and the text back,
+    not a tsvector 500 on PostgreSQL or a bare 400."""
+    words = [f"w{n:x}q" for n in range(50000)]
+    body = " ".join(words * (megabytes * 1_000_000 // 400_000 + 1))[
+        : megabytes * 1_000_000
+    ]
+    data = form_data(body=body, author=staff_client.user.pk)
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.content)
+    assert "the limit is 200,000" in doc.cssselect(".errorlist")[0].text_content()
+    assert doc.cssselect("textarea[name=body]")[0].text_content().strip() == body
+    assert not Post.objects.exists()
+
+
+def test_crlf_body_at_the_limit_is_accepted(staff_client):
+    """What the browser lets through (maxlength counts a line end once) saves."""
+    body = ("x" * 99 + "\r\n") * (MAX_BODY_CHARS // 100)
+    data = form_data(body=body, author=staff_client.user.pk)
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 302
+    assert "\r" not in Post.objects.get().body
+
+
+def test_request_over_the_upload_limit_is_413_with_a_message(staff_client, settings):
+    """A POST past DATA_UPLOAD_MAX_MEMORY_SIZE gets a page that says what happened."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    staff_client.raise_request_exception = False
+    data = form_data(body="x" * 5000, author=staff_client.user.pk)
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 413
+    assert b"too large" in response.content
