@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
 class BlogConfig(AppConfig):
+    default = True
     name = "blog"
     verbose_name = "Newsroom"
 
@@ -10,3 +12,10 @@ class BlogConfig(AppConfig):
         from blog import signals
 
         post_migrate.connect(signals.prepare_database, sender=self)
+
+
+class NewsroomAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with our site as `admin.site` (blog/admin_site.py)."""
+
+    default = False
+    default_site = "blog.admin_site.NewsroomAdminSite"

@@ -9,10 +9,6 @@ from blog import sitemaps, views
 from blog.caching import public_cache
 from blog.sitemaps import SITEMAPS
 
-admin.site.site_header = "Dateline newsroom"
-admin.site.site_title = "Dateline newsroom"
-admin.site.index_title = "Write and publish"
-
 
 def bad_request(request, exception):
     """A POST too large to read is the only 400 an editor meets in practice:
@@ -30,7 +26,7 @@ def bad_request(request, exception):
 handler400 = bad_request
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     # An index of per-kind sitemaps (paginated past 5,000 URLs each), so a

@@ -407,3 +407,118 @@ def test_request_over_the_upload_limit_is_413_with_a_message(staff_client, setti
     response = staff_client.post("/admin/blog/post/add/", data)
     assert response.status_code == 413
     assert b"too large" in response.content
+
+
+# --- No 5xx for anything an editor can send (issue 9) ----------------------
+
+JUNK = ["\x00", "abc", "-1", "99999999999999999999", "2026-13-45", "1e400", "'", "[]"]
+LIST_PARAMETERS = {
+    "post": [
+        "status__exact", "section__id__exact", "tags__id__exact", "author__id__exact",
+        "state", "published_at__year", "published_at__month", "published_at__day",
+        "slug__startswith", "q", "o", "p", "e", "all", "_changelist_filters",
+    ],
+    "section": ["q", "o", "p", "slug__startswith", "position__gt"],
+    "tag": ["q", "o", "p", "name__iexact"],
+}  # fmt: skip
+FORM_FIELDS = {
+    "post": [
+        "title", "slug", "section", "tags", "summary", "body", "status", "author",
+        "published_at", "published_at_0", "published_at_1", "lead_image_alt",
+    ],
+    "section": ["name", "slug", "description", "position"],
+    "tag": ["name", "slug", "description"],
+}  # fmt: skip
+
+
+@pytest.fixture
+def fuzz_client(staff_client):
+    make_post(title="Existing", slug="existing")
+    staff_client.raise_request_exception = False
+    return staff_client
+
+
+def server_errors(client, requests) -> list:
+    """The (method, url, data) of every request that answered 5xx."""
+    failures = []
+    for method, url, data in requests:
+        if getattr(client, method)(url, data).status_code >= 500:
+            failures.append((method, url, data))
+    print(
+        "FAILS",
+        [
+            (m, u, {k: v for k, v in (d or {}).items() if v in JUNK})
+            for m, u, d in failures
+        ],
+    )
+    return failures
+
+
+@pytest.mark.parametrize("model", LIST_PARAMETERS)
+def test_list_filters_and_search_never_answer_5xx(fuzz_client, model):
+    """Any list filter, ordering, page or search value answers 4xx or a list, never 5xx."""
+    requests = [
+        ("get", f"/admin/blog/{model}/", {name: value})
+        for name in LIST_PARAMETERS[model]
+        for value in JUNK
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+def test_autocomplete_never_answers_5xx(fuzz_client):
+    """The section autocomplete answers junk terms and parameters without a 5xx."""
+    base = {"app_label": "blog", "model_name": "post", "field_name": "section"}
+    requests = [
+        ("get", "/admin/autocomplete/", {**base, name: value})
+        for name in ["term", "page", "app_label", "model_name", "field_name"]
+        for value in JUNK
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+@pytest.mark.parametrize("model", FORM_FIELDS)
+def test_add_form_initial_values_never_answer_5xx(fuzz_client, model):
+    """Junk initial values in the add form's query string never give a 5xx."""
+    requests = [
+        ("get", f"/admin/blog/{model}/add/", {name: value})
+        for name in FORM_FIELDS[model]
+        for value in JUNK
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+@pytest.mark.parametrize("model", FORM_FIELDS)
+def test_unknown_object_ids_never_answer_5xx(fuzz_client, model):
+    """Unknown, junk or huge ids on change, history and delete pages answer 3xx/4xx."""
+    requests = [
+        ("get", f"/admin/blog/{model}/{value}/{page}/", None)
+        for value in ["abc", "%00", "99999999999999999999", "-1", "0"]
+        for page in ["change", "history", "delete"]
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+UPDATE_FORM = {
+    "updates-TOTAL_FORMS": "1",
+    "updates-0-published_at_0": "2026-01-02",
+    "updates-0-published_at_1": "10:00:00",
+    "updates-0-body": "An update.",
+}
+
+
+@pytest.mark.parametrize("model", FORM_FIELDS)
+def test_posted_junk_is_a_form_error_never_a_5xx(fuzz_client, model):
+    """Junk in any field of the post (with a story update), section and tag
+    forms is a form error or a save, never a 5xx."""
+    valid = {
+        "post": {**form_data(), **UPDATE_FORM, "author": fuzz_client.user.pk},
+        "section": {"name": "Desk", "slug": "desk", "position": "1"},
+        "tag": {"name": "Topic", "slug": "topic"},
+    }[model]
+    fields = FORM_FIELDS[model] + (list(UPDATE_FORM) if model == "post" else [])
+    requests = [
+        ("post", f"/admin/blog/{model}/add/", {**valid, name: value})
+        for name in fields
+        for value in JUNK
+    ]
+    assert server_errors(fuzz_client, requests) == []
