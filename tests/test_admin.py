@@ -444,13 +444,6 @@ def server_errors(client, requests) -> list:
     for method, url, data in requests:
         if getattr(client, method)(url, data).status_code >= 500:
             failures.append((method, url, data))
-    print(
-        "FAILS",
-        [
-            (m, u, {k: v for k, v in (d or {}).items() if v in JUNK})
-            for m, u, d in failures
-        ],
-    )
     return failures
 
 
