@@ -1,6 +1,11 @@
 """blog/admin.py: the newsroom's write path, driven through the test client."""
 
+import http.cookiejar
+import re
+import threading
 import time
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -10,6 +15,7 @@ from lxml import html as lxml_html
 from blog.markup import MAX_BODY_CHARS, RENDER_SECONDS
 from blog.models import Post, Tag
 from tests.factories import make_post, make_section, make_tag
+from tests.test_server import server as gunicorn_on_sqlite  # noqa: F401
 from tests.xss import script_vectors
 
 pytestmark = pytest.mark.django_db
@@ -515,3 +521,70 @@ def test_posted_junk_is_a_form_error_never_a_5xx(fuzz_client, model):
         for value in JUNK
     ]
     assert server_errors(fuzz_client, requests) == []
+
+
+# --- No write lock held while Markdown renders (gunicorn + SQLite file) -----
+
+
+class Editor:
+    """An editor's browser session against a running server, by plain HTTP."""
+
+    def __init__(self, base, username, password):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.post("/admin/login/?next=/admin/", "/admin/login/",
+                  {"username": username, "password": password})  # fmt: skip
+
+    def post(self, url, form_url, data):
+        page = self.opener.open(self.base + form_url, timeout=30).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(
+            self.base + url, body, headers={"Referer": self.base + form_url}
+        )
+        with self.opener.open(request, timeout=60) as response:
+            return response.geturl(), response.read().decode()
+
+
+def test_a_slow_body_never_blocks_another_editors_save(request):
+    """While one editor's pathological body renders until refused, a second
+    editor's save on the same SQLite file goes through at once (issue 9: it
+    used to fail with "database is locked")."""
+    base, manage = request.getfixturevalue("gunicorn_on_sqlite")
+    manage("shell", "-c", "from tests.factories import make_staff; make_staff(username='one'); make_staff(username='two')")  # fmt: skip
+    one, two = (Editor(base, name, "correct horse battery staple") for name in ("one", "two"))  # fmt: skip
+
+    def new_post(slug, body):
+        # The demo's first section and first user (the desk) exist in the server's database.
+        return {
+            "title": slug, "slug": slug, "section": "1", "tags": "", "summary": "",
+            "body": body, "status": "draft", "author": "1",
+            "published_at_0": "2026-11-29", "published_at_1": "10:00:00",
+            "lead_image_alt": "", "lead_image_caption": "",
+            **{f"updates-{k}": v for k, v in
+               {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0", "MIN_NUM_FORMS": "0", "MAX_NUM_FORMS": "1000"}.items()},
+        }  # fmt: skip
+
+    results = {}
+
+    def save_slow_body():
+        results["slow"] = one.post(
+            "/admin/blog/post/add/",
+            "/admin/blog/post/add/",
+            new_post("slow", "[" * 50000),
+        )
+
+    slow = threading.Thread(target=save_slow_body)
+    slow.start()
+    time.sleep(1)
+    start = time.monotonic()
+    url, _ = two.post("/admin/blog/post/add/", "/admin/blog/post/add/",
+                      new_post("quick", "A normal article.\n\n## Part\n\nText."))  # fmt: skip
+    quick_seconds = time.monotonic() - start
+    slow.join()
+    assert url.endswith("/admin/blog/post/")  # saved, redirected to the list
+    assert quick_seconds < 2
+    slow_url, slow_page = results["slow"]
+    assert slow_url.endswith("/add/") and "takes more than" in slow_page
