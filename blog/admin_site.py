@@ -8,6 +8,7 @@
 
 from functools import wraps
 
+from django import forms
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpResponseBadRequest
@@ -19,13 +20,25 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 class StaffLoginForm(OTPAdminAuthenticationForm):
     """Password, then a one-time token when the user has a device or 2FA is required."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["otp_token"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric"}
+        )
+
     def clean(self):
         cleaned = super(OTPAdminAuthenticationForm, self).clean()
         user = self.get_user()
-        if user is not None and (
-            settings.DATELINE["REQUIRE_2FA"] or user_has_device(user)
-        ):
+        if user is None:
+            return cleaned
+        if user_has_device(user):
             self.clean_otp(user)
+        elif settings.DATELINE["REQUIRE_2FA"]:
+            raise forms.ValidationError(
+                "This newsroom requires an authenticator code, and none is set up "
+                "for your account yet: ask an editor-in-chief to add one.",
+                code="no_device",
+            )
         return cleaned
 
     def _chosen_device(self, user):

@@ -102,7 +102,9 @@ def test_required_two_factor_refuses_staff_without_a_verified_session(client, se
     editor = make_staff(username="editor")
     page = client.get(LOGIN)
     assert b"Required: the six digits" in page.content
-    assert log_in(client, "editor", PASSWORD).status_code == 200
+    refused = log_in(client, "editor", PASSWORD)
+    assert refused.status_code == 200
+    assert b"none is set up for your account" in refused.content
     client.force_login(editor)  # a password-only session, as before the switch
     assert client.get("/admin/").status_code == 302
     device = TOTPDevice.objects.create(user=editor, name="phone", confirmed=True)
