@@ -17,7 +17,7 @@ import json
 import math
 import os
 import re
-import select
+import selectors
 import signal
 import threading
 import time
@@ -289,6 +289,7 @@ def _render_in_child(source: str, seconds: float) -> Rendered:
         status = 1
         try:
             os.close(read_end)
+            _limit_child_memory()
             try:
                 outcome = {"rendered": asdict(render_markdown(source))}
             except RecursionError:
@@ -301,10 +302,12 @@ def _render_in_child(source: str, seconds: float) -> Rendered:
     os.close(write_end)
     received = bytearray()
     deadline = time.monotonic() + seconds
+    readable = selectors.DefaultSelector()  # select() fails past fd 1023
+    readable.register(read_end, selectors.EVENT_READ)
     try:
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
+            if remaining <= 0 or not readable.select(remaining):
                 raise MarkupRefused(
                     f"This text takes more than {seconds:g} seconds to render, "
                     "usually because of thousands of unclosed brackets, emphasis "
@@ -315,6 +318,7 @@ def _render_in_child(source: str, seconds: float) -> Rendered:
                 break
             received += chunk
     finally:
+        readable.close()
         os.close(read_end)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -328,6 +332,21 @@ def _render_in_child(source: str, seconds: float) -> Rendered:
     if outcome["refused"] == "nesting":
         raise MarkupRefused("The text is nested too deeply to render.")
     raise MarkupRefused("The text could not be rendered. Simplify it and try again.")
+
+
+CHILD_MEMORY_HEADROOM = 512 * 1024 * 1024
+
+
+def _limit_child_memory() -> None:
+    """The child may grow by CHILD_MEMORY_HEADROOM beyond what it inherited:
+    text that would balloon fails there (a refusal), not in the worker."""
+    with contextlib.suppress(OSError, ValueError, ImportError):
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            inherited = int(statm.read().split()[0]) * resource.getpagesize()
+        limit = inherited + CHILD_MEMORY_HEADROOM
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 _RECENT_SIZE = 8

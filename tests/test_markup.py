@@ -303,6 +303,14 @@ def test_recursion_in_the_renderer_is_a_refusal_not_a_crash():
         markup._render_in_child(deep_list, seconds=30)
 
 
+def test_a_render_that_outgrows_its_memory_is_a_refusal(monkeypatch):
+    """The child's memory is bounded: running out is a refusal, not a dead worker."""
+    monkeypatch.setattr(markup, "CHILD_MEMORY_HEADROOM", 1024 * 1024)
+    source = "\n\n".join(f"Paragraph {n} with *emphasis*." for n in range(20000))
+    with pytest.raises(MarkupRefused, match="could not be rendered"):
+        markup._render_in_child(source, seconds=30)
+
+
 def test_indented_code_is_not_nesting():
     """Deeply indented code lines do not count as list levels."""
     code = "```\n" + "".join(" " * 120 + "x = 1\n" for _ in range(5)) + "```\n"
