@@ -396,6 +396,22 @@ def test_huge_body_is_a_form_error_that_keeps_the_text(staff_client, megabytes):
     assert not Post.objects.exists()
 
 
+def test_body_of_distinct_words_at_the_limit_saves_and_is_searchable(staff_client):
+    """The limit keeps any body inside PostgreSQL's 1 MB tsvector: a body of
+    distinct words at the limit saves, and its last word is found."""
+    from blog.search import search_posts
+
+    words, length, n = [], 0, 0
+    while length + 10 < MAX_BODY_CHARS:
+        words.append(f"z{n:x}q")
+        length += len(words[-1]) + 1
+        n += 1
+    data = form_data(body=" ".join(words), author=staff_client.user.pk)
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 302
+    assert search_posts(words[-1]).count() == 1
+
+
 def test_crlf_body_at_the_limit_is_accepted(staff_client):
     """What the browser lets through (maxlength counts a line end once) saves."""
     body = ("x" * 99 + "\r\n") * (MAX_BODY_CHARS // 100)
