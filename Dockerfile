@@ -21,6 +21,7 @@ COPY config ./config
 COPY blog ./blog
 COPY templates ./templates
 COPY static ./static
+COPY locale ./locale
 
 # Hashed, compressed static files are built into the image; the key here only
 # lets settings load for collectstatic and is never used at run time.

@@ -8,11 +8,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 VAR := var
+# The job worker (django-tasks-db's db_worker plus Dateline's sweep for
+# scheduled pings and lost jobs): blog/management/commands/worker.py.
+WORKER_CMD ?= $(PY) manage.py worker --no-reload
 # Reads the dependency lists out of pyproject.toml, so pip installs exactly
 # what the project declares without building the project itself.
 DEPS = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + sum((p["optional-dependencies"][x] for x in sys.argv[1:]), [])))'
 
-.PHONY: help install install-test run test test-fast lint format bench admin-password clean
+.PHONY: help install install-test run test test-fast lint format bench admin-password clean messages compilemessages
 
 help:
 	@echo "make run    install, migrate, load demo content, serve on http://127.0.0.1:$(PORT)"
@@ -50,12 +53,16 @@ $(VAR)/secret_key:
 
 # Settings read the key kept in var/secret_key (config/settings.py).
 run: install $(VAR)/secret_key
-	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py load_demo
 	@$(PY) manage.py ensure_admin
 	@echo "Dateline is serving on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops it."
-	@exec $(BIN)/gunicorn config.wsgi \
+	@# One job worker beside gunicorn; Ctrl-C reaches both (same process
+	@# group), and the trap stops the worker if gunicorn stops alone.
+	@$(WORKER_CMD) -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn config.wsgi \
 		--bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - --log-level warning
 
 admin-password: install $(VAR)/secret_key
@@ -76,6 +83,18 @@ format: install-test
 
 bench: install $(VAR)/secret_key
 	$(PY) bench/run.py
+
+# Translations (locale/): `make messages` extracts every string marked in the
+# code and templates into each language's django.po; translate it, then
+# `make compilemessages` (GNU gettext's msgfmt, Debian package gettext)
+# writes django.mo. The .mo files are committed, so installing and running
+# need no gettext; tests/test_translations.py checks they match the .po.
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench --ignore=var --ignore=build
+messages: install
+	DJANGO_SECRET_KEY=messages-only $(PY) manage.py makemessages --all --no-location $(MESSAGES_IGNORE)
+
+compilemessages: install
+	DJANGO_SECRET_KEY=messages-only $(PY) manage.py compilemessages $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) node_modules $(VAR)/static

@@ -9,8 +9,12 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from taggit.models import Tag as TaggitTag
 
 from blog.markup import (
@@ -92,11 +96,11 @@ class NewsroomAdmin(admin.ModelAdmin):
 
 
 class StateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("draft", "Draft"), ("scheduled", "Scheduled"), ("live", "Live")]
+        return [(state, capfirst(label)) for state, label in Post.STATE_LABELS.items()]
 
     def queryset(self, request, queryset):
         if self.value() == "draft":
@@ -117,7 +121,12 @@ class MarkdownBodyForm(forms.ModelForm):
         body = self.fields["body"]
         # The browser stops at the limit too (maxlength), before a save is tried.
         body.widget.attrs["maxlength"] = MAX_BODY_CHARS
-        body.help_text = f"{body.help_text} At most {MAX_BODY_CHARS:,} characters."
+        limit = number_format(MAX_BODY_CHARS, force_grouping=True)
+        body.help_text = format_lazy(
+            "{} {}",
+            body.help_text,
+            _("At most %(limit)s characters.") % {"limit": limit},
+        )
 
     def clean_body(self):
         body = normalize_newlines(self.cleaned_data["body"])
@@ -155,8 +164,15 @@ class PostAdminForm(MarkdownBodyForm):
         too_long = [name for name in names if len(name) > MAX_TAG_LENGTH]
         if too_long:
             raise forms.ValidationError(
-                f"A tag name has at most {MAX_TAG_LENGTH} characters: "
-                f"{too_long[0][:40]}… is {len(too_long[0])}."
+                _(
+                    "A tag name has at most %(limit)d characters: "
+                    "%(name)s… is %(length)d."
+                )
+                % {
+                    "limit": MAX_TAG_LENGTH,
+                    "name": too_long[0][:40],
+                    "length": len(too_long[0]),
+                }
             )
         return names
 
@@ -166,8 +182,8 @@ class StoryUpdateInline(admin.StackedInline):
     form = StoryUpdateForm
     extra = 0
     fields = ["published_at", "body"]
-    verbose_name = "story update"
-    verbose_name_plural = "story updates (newest first, shown above the article)"
+    verbose_name = _("story update")
+    verbose_name_plural = _("story updates (newest first, shown above the article)")
 
 
 @admin.register(Post)
@@ -201,18 +217,18 @@ class PostAdmin(NewsroomAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "section", "tags", "summary", "body"]}),
         (
-            "Publication",
+            _("Publication"),
             {"fields": ["status", "published_at", "state_label", "author"]},
         ),
         (
-            "Lead image",
+            _("Lead image"),
             {
                 "fields": ["lead_image", "lead_image_alt", "lead_image_caption"],
                 "classes": ["collapse"],
             },
         ),
         (
-            "As readers see it (after saving)",
+            _("As readers see it (after saving)"),
             {
                 "fields": ["preview", "reading_time", "updated_at", "created_at"],
                 "classes": ["collapse"],
@@ -225,7 +241,7 @@ class PostAdmin(NewsroomAdmin):
     WIDGET_ATTRS = {
         "title": {"class": "dateline-wide"},
         "slug": {"class": "dateline-wide"},
-        "tags": {"class": "dateline-wide", "placeholder": "Iran, Russia, Energy"},
+        "tags": {"class": "dateline-wide", "placeholder": _("Iran, Russia, Energy")},
         "lead_image_alt": {"class": "dateline-wide"},
         "lead_image_caption": {"class": "dateline-wide"},
         "summary": {"rows": 3, "class": "dateline-wide"},
@@ -268,35 +284,40 @@ class PostAdmin(NewsroomAdmin):
             **super().get_changeform_initial_data(request),
         }
 
-    @admin.display(description="state", ordering="status")
+    @admin.display(description=_("state"), ordering="status")
     def state_label(self, post):
         if post.pk is None:
             return "—"
-        return {"draft": "Draft", "scheduled": "Scheduled", "live": "Live"}[post.state]
+        return capfirst(post.state_label)
 
-    @admin.display(description="tags")
+    @admin.display(description=_("tags"))
     def tag_list(self, post):
         return ", ".join(tag.name for tag in post.tags.all())
 
-    @admin.display(description="reading time")
+    @admin.display(description=_("reading time"))
     def reading_time(self, post):
-        return f"{post.word_count} words, about {post.reading_minutes} min"
+        return ngettext(
+            "%(words)d word, about %(minutes)d min",
+            "%(words)d words, about %(minutes)d min",
+            post.word_count,
+        ) % {"words": post.word_count, "minutes": post.reading_minutes}
 
-    @admin.display(description="rendered body")
+    @admin.display(description=_("rendered body"))
     def preview(self, post):
         if not post.body_html:
-            return "Save to see the rendered article."
+            return _("Save to see the rendered article.")
         toc = format_html_join(
             "", "<li>{}</li>", ((entry["title"],) for entry in post.toc)
         )
         # body_html is sanitised by blog.markup on save: safe to show as HTML.
         return format_html(
-            '<div class="dateline-preview"><p>Sub-sections:</p><ul>{}</ul>{}</div>',
+            '<div class="dateline-preview"><p>{}</p><ul>{}</ul>{}</div>',
+            _("Sub-sections:"),
             toc,
             mark_safe(post.body_html),  # noqa: S308
         )
 
-    @admin.action(description="Publish now")
+    @admin.action(description=_("Publish now"))
     def publish_now(self, request, queryset):
         now = timezone.now()
         count = 0
@@ -307,9 +328,13 @@ class PostAdmin(NewsroomAdmin):
             post.published_at = now
             post.save()
             count += 1
-        self.message_user(request, f"Published {count} post(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Published %d post.", "Published %d posts.", count) % count,
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Unpublish (back to draft)")
+    @admin.action(description=_("Unpublish (back to draft)"))
     def unpublish(self, request, queryset):
         count = 0
         for post in queryset.filter(status=Post.Status.PUBLISHED):
@@ -317,7 +342,12 @@ class PostAdmin(NewsroomAdmin):
             post.save()
             count += 1
         self.message_user(
-            request, f"Moved {count} post(s) back to draft.", messages.SUCCESS
+            request,
+            ngettext(
+                "Moved %d post back to draft.", "Moved %d posts back to draft.", count
+            )
+            % count,
+            messages.SUCCESS,
         )
 
 
@@ -333,7 +363,7 @@ class CountedAdmin(NewsroomAdmin):
             .annotate(post_count=Count(self.count_relation))
         )
 
-    @admin.display(description="posts", ordering="post_count")
+    @admin.display(description=_("posts"), ordering="post_count")
     def post_count(self, obj):
         return obj.post_count
 

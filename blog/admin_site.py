@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -35,8 +36,10 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
             self.clean_otp(user)
         elif settings.DATELINE["REQUIRE_2FA"]:
             raise forms.ValidationError(
-                "This newsroom requires an authenticator code, and none is set up "
-                "for your account yet: ask an editor-in-chief to add one.",
+                _(
+                    "This newsroom requires an authenticator code, and none is set "
+                    "up for your account yet: ask an editor-in-chief to add one."
+                ),
                 code="no_device",
             )
         return cleaned
@@ -50,9 +53,6 @@ class StaffLoginForm(OTPAdminAuthenticationForm):
 
 
 class NewsroomAdminSite(AdminSite):
-    site_header = "Dateline newsroom"
-    site_title = "Dateline newsroom"
-    index_title = "Write and publish"
     login_form = StaffLoginForm
     login_template = "admin/login_otp.html"
 
@@ -74,7 +74,7 @@ class NewsroomAdminSite(AdminSite):
         @wraps(view)
         def refuse_nul(request, *args, **kwargs):
             if any("\x00" in key + value for key, value in request.GET.items()):
-                return HttpResponseBadRequest("NUL characters are not allowed.")
+                return HttpResponseBadRequest(_("NUL characters are not allowed."))
             return inner(request, *args, **kwargs)
 
         return refuse_nul

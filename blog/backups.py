@@ -17,7 +17,6 @@ import shutil
 from pathlib import Path
 
 from django.apps import apps
-from django.contrib.postgres.search import SearchVector
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -168,15 +167,13 @@ def restore_backup(source: Path) -> dict:
 
 def rebuild_search_index() -> None:
     """Derived data is rebuilt, not restored: the FTS5 table on SQLite, the
-    weighted search vector on PostgreSQL (the same weights as Post.save)."""
+    weighted search document on PostgreSQL."""
     if connection.vendor == "sqlite":
         from blog.models import FTS_TABLE
 
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")  # noqa: S608
     elif connection.vendor == "postgresql":
-        apps.get_model("blog.post").objects.update(
-            search_vector=SearchVector("title", weight="A", config="english")
-            + SearchVector("summary", weight="B", config="english")
-            + SearchVector("body_text", weight="C", config="english")
-        )
+        from blog.models import Post, weighted_search_vector
+
+        Post.objects.update(search_vector=weighted_search_vector())

@@ -36,7 +36,12 @@ from django.utils.http import http_date
 
 from blog.models import Post, SiteState, StoryUpdate
 
-CODE_FOLDERS = (("blog", "*.py"), ("templates", "*.html"), ("static", "*.*"))
+CODE_FOLDERS = (
+    ("blog", "*.py"),
+    ("templates", "*.html"),
+    ("static", "*.*"),
+    ("locale", "*.mo"),  # a corrected translation is a new representation
+)
 
 
 def _code_files():

@@ -24,11 +24,13 @@ from django.utils.feedgenerator import (
     SyndicationFeed,
     rfc3339_date,
 )
+from django.utils.formats import date_format
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from blog.caching import newest_change
 from blog.markup import absolutize_urls
-from blog.metadata import absolute_uri, public_request, site_name
+from blog.metadata import absolute_uri, public_request, site_description, site_name
 from blog.models import Post, Section, StoryUpdate, Tag
 
 
@@ -325,7 +327,7 @@ class LatestPostsFeed(PostFeed):
         return site_name()
 
     def description(self):
-        return settings.DATELINE["SITE_DESCRIPTION"]
+        return site_description()
 
     def link(self):
         return reverse("blog:home")
@@ -346,9 +348,9 @@ class SectionFeed(PostFeed):
         return f"{obj.name} — {site_name()}"
 
     def description(self, obj):
-        return (
-            obj.description or f"The latest from the {obj.name} desk of {site_name()}."
-        )
+        return obj.description or _(
+            "The latest from the %(section)s desk of %(site)s."
+        ) % {"section": obj.name, "site": site_name()}
 
     def link(self, obj):
         return obj.get_absolute_url()
@@ -376,9 +378,10 @@ class TagFeed(PostFeed):
     def description(self, obj):
         if len(obj) == 1 and obj[0].description:
             return obj[0].description
-        return (
-            f"Everything {site_name()} publishes on {' + '.join(t.name for t in obj)}."
-        )
+        return _("Everything %(site)s publishes on %(tags)s.") % {
+            "site": site_name(),
+            "tags": " + ".join(t.name for t in obj),
+        }
 
     def link(self, obj):
         return reverse("blog:tag", kwargs={"slugs": [tag.slug for tag in obj]})
@@ -417,7 +420,10 @@ class StoryFeed(PostFeed):
         return [*updates, obj]
 
     def title(self, obj):
-        return f"Updates: {obj.title} — {site_name()}"
+        return _("Updates: %(title)s — %(site)s") % {
+            "title": obj.title,
+            "site": site_name(),
+        }
 
     def description(self, obj):
         return obj.summary
@@ -432,7 +438,11 @@ class StoryFeed(PostFeed):
         if not self._is_update(item):
             return super().item_title(item)
         return self.text(
-            f"Update, {item.published_at:%d %b %Y %H:%M %Z}: {item.story.title}"
+            _("Update, %(time)s: %(title)s")
+            % {
+                "time": date_format(item.published_at, "d M Y H:i T"),
+                "title": item.story.title,
+            }
         )
 
     def item_description(self, item):

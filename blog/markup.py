@@ -27,8 +27,9 @@ from urllib.parse import urljoin
 
 import bleach
 import markdown
-from bleach.css_sanitizer import CSSSanitizer
 from bleach.html5lib_shim import Filter
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 
 WORDS_PER_MINUTE = 230
 
@@ -58,17 +59,43 @@ ALLOWED_ATTRIBUTES = {
     "li": ["id"],
     "ol": ["start"],
     "sup": ["id"],
-    "td": ["style", "colspan", "rowspan"],
-    "th": ["style", "colspan", "rowspan", "scope"],
+    "td": ["class", "colspan", "rowspan"],
+    "th": ["class", "colspan", "rowspan", "scope"],
     "q": ["cite"],
     "blockquote": ["cite"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "tel"})
-# The tables extension aligns columns with style="text-align: …"; nothing else
-# may be styled.
-CSS_SANITIZER = CSSSanitizer(allowed_css_properties=["text-align"])
+# Table cells may carry only the alignment classes TableAlignment writes.
+TABLE_ALIGN_CLASSES = frozenset({"align-left", "align-center", "align-right"})
 
-MARKDOWN_EXTENSIONS = ["extra", "toc", "sane_lists", "smarty"]
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if tag in {"td", "th"} and name == "class":
+        return value in TABLE_ALIGN_CLASSES
+    return name in ALLOWED_ATTRIBUTES.get(tag, ())
+
+
+class _TableAlignClasses(Treeprocessor):
+    def run(self, root):
+        for cell in (*root.iter("th"), *root.iter("td")):
+            style = cell.attrib.pop("style", "")
+            align = style.removeprefix("text-align:").strip(" ;")
+            if f"align-{align}" in TABLE_ALIGN_CLASSES:
+                cell.set("class", f"align-{align}")
+
+
+class TableAlignment(Extension):
+    """Column alignment as classes (static/css/site.css), not the tables
+    extension's style="text-align: …": the page's Content-Security-Policy
+    (style-src 'self') refuses inline style, so the browser dropped it and
+    logged a violation (issue 10)."""
+
+    def extendMarkdown(self, md):
+        # After every block parser (tables included), before serialisation.
+        md.treeprocessors.register(_TableAlignClasses(md), "table_align_classes", 1)
+
+
+MARKDOWN_EXTENSIONS = ["extra", "toc", "sane_lists", "smarty", TableAlignment()]
 MARKDOWN_CONFIG = {
     "toc": {
         "permalink": "#",
@@ -115,9 +142,8 @@ class ImageDefaults(Filter):
 
 _CLEANER = bleach.Cleaner(
     tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
+    attributes=_allowed_attribute,
     protocols=ALLOWED_PROTOCOLS,
-    css_sanitizer=CSS_SANITIZER,
     strip=False,
     strip_comments=True,
     filters=[ImageDefaults],
@@ -150,7 +176,6 @@ def absolutize_urls(fragment: str, base: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=lambda tag, name, value: True,  # already sanitised on save
         protocols=ALLOWED_PROTOCOLS,
-        css_sanitizer=CSS_SANITIZER,
         strip_comments=True,
         filters=[absolute],
     )

@@ -10,10 +10,19 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 
 def site_name() -> str:
     return settings.DATELINE["SITE_NAME"]
+
+
+def site_description() -> str:
+    """DATELINE_SITE_DESCRIPTION, or a default in the site's language."""
+    return settings.DATELINE["SITE_DESCRIPTION"] or _(
+        "News, analysis and living stories from the %(site)s desk."
+    ) % {"site": site_name()}
 
 
 def site_domain() -> str:
@@ -67,7 +76,7 @@ class FeedLink:
 FEED_FORMATS = (
     ("rss", "RSS", "application/rss+xml"),
     ("atom", "Atom", "application/atom+xml"),
-    ("json", "JSON Feed", "application/feed+json"),
+    ("json", gettext_lazy("JSON Feed"), "application/feed+json"),
 )
 
 
@@ -167,12 +176,13 @@ def article_page(request, post) -> Page:
         "wordCount": post.word_count,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
+        "inLanguage": get_language(),
         "publisher": publisher_ld(request),
     }
     if image:
         article["image"] = [image["url"]]
     crumbs = [
-        ("Home", reverse("blog:home")),
+        (_("Home"), reverse("blog:home")),
         (post.section.name, post.section.get_absolute_url()),
         (post.title, post.get_absolute_url()),
     ]
@@ -197,7 +207,10 @@ def listing_page(
     own page, not a copy of page 1) and drops every other parameter."""
     location = request.path + (f"?page={page_number}" if page_number > 1 else "")
     if page_number > 1:
-        title = f"{title} (page {page_number})"
+        title = _("%(title)s (page %(number)d)") % {
+            "title": title,
+            "number": page_number,
+        }
     page = Page(
         title=title,
         description=description,
@@ -206,6 +219,6 @@ def listing_page(
     )
     if crumbs:
         page.json_ld.append(
-            breadcrumbs_ld(request, [("Home", reverse("blog:home")), *crumbs])
+            breadcrumbs_ld(request, [(_("Home"), reverse("blog:home")), *crumbs])
         )
     return page

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, models
@@ -8,25 +10,36 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from blog.images import make_renditions
+from blog.images import StoredImageField, validate_image_upload, with_urls
 from blog.markup import html_to_text, reading_minutes, render_markdown
 
 
+def _words(text: str) -> list[str]:
+    """Words as compared for repetition: case, punctuation and quote style aside."""
+    return re.findall(r"\w+", text.casefold())
+
+
 class Section(models.Model):
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(
-        default=0, help_text="Order in the site navigation, smallest first."
+        _("position"),
+        default=0,
+        help_text=_("Order in the site navigation, smallest first."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["position", "name"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
 
     def __str__(self):
         return self.name
@@ -36,13 +49,13 @@ class Section(models.Model):
 
 
 class Tag(TagBase):
-    description = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    description = models.TextField(_("description"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "tag"
-        verbose_name_plural = "tags"
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
 
     def get_absolute_url(self):
         return reverse("blog:tag", kwargs={"slugs": [self.slug]})
@@ -144,36 +157,54 @@ class PostQuerySet(models.QuerySet):
 
 class Post(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(
+        _("slug"),
         max_length=200,
         unique=True,
-        help_text="The last part of the address. Changing it later keeps old links "
-        "working: they redirect here.",
+        help_text=_(
+            "The last part of the address. Changing it later keeps old links "
+            "working: they redirect here."
+        ),
     )
-    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="posts")
+    section = models.ForeignKey(
+        Section,
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("section"),
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("author"),
     )
     summary = models.TextField(
+        _("summary"),
         max_length=400,
         blank=True,
-        help_text="Plain-text standfirst for lists, feeds and search engines. Left "
-        "empty, it is taken from the start of the body.",
+        help_text=_(
+            "Plain-text standfirst for lists, feeds and search engines. Left "
+            "empty, it is taken from the start of the body."
+        ),
     )
-    body = models.TextField(help_text="Markdown. ## starts a sub-section.")
+    body = models.TextField(
+        _("body"), help_text=_("Markdown. ## starts a sub-section.")
+    )
     body_html = models.TextField(editable=False, default="")
     body_text = models.TextField(editable=False, default="")
     toc = models.JSONField(editable=False, default=list)
     word_count = models.PositiveIntegerField(editable=False, default=0)
-    lead_image = models.ImageField(
+    lead_image = StoredImageField(
+        _("lead image"),
         upload_to="lead/%Y/%m/",
         blank=True,
         width_field="lead_image_width",
         height_field="lead_image_height",
+        validators=[validate_image_upload],
     )
     lead_image_width = models.PositiveIntegerField(
         null=True, blank=True, editable=False
@@ -182,21 +213,28 @@ class Post(models.Model):
         null=True, blank=True, editable=False
     )
     lead_image_alt = models.CharField(
-        "lead image alt text",
+        _("lead image alt text"),
         max_length=250,
         blank=True,
-        help_text="What the image shows, for readers who cannot see it.",
+        help_text=_("What the image shows, for readers who cannot see it."),
     )
-    lead_image_caption = models.CharField(max_length=300, blank=True)
+    lead_image_caption = models.CharField(
+        _("lead image caption"), max_length=300, blank=True
+    )
     lead_image_renditions = models.JSONField(editable=False, default=list)
-    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
-    published_at = models.DateTimeField(
-        default=timezone.now,
-        help_text="A time in the future schedules the post: it goes live by itself.",
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.DRAFT
     )
-    updated_at = models.DateTimeField(auto_now=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    tags = TaggableManager(through=TaggedPost, blank=True, ordering=["name"])
+    published_at = models.DateTimeField(
+        _("published at"),
+        default=timezone.now,
+        help_text=_("A time in the future schedules the post: it goes live by itself."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    tags = TaggableManager(
+        through=TaggedPost, blank=True, ordering=["name"], verbose_name=_("tags")
+    )
     # Filled on PostgreSQL only (weighted title/summary/body); SQLite searches
     # an FTS5 table instead (blog/search.py).
     search_vector = SearchVectorField(null=True, editable=False)
@@ -206,6 +244,8 @@ class Post(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         get_latest_by = "published_at"
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
         indexes = [
             models.Index(fields=["status", "-published_at"], name="post_public_idx"),
             models.Index(
@@ -222,7 +262,7 @@ class Post(models.Model):
             models.CheckConstraint(
                 condition=Q(lead_image="") | ~Q(lead_image_alt=""),
                 name="lead_image_has_alt",
-                violation_error_message="A lead image needs alt text.",
+                violation_error_message=_("A lead image needs alt text."),
             )
         ]
 
@@ -240,27 +280,18 @@ class Post(models.Model):
         self.word_count = rendered.word_count
         self.summary = self.summary.strip() or Truncator(rendered.text).words(40)
         loaded = getattr(self, "_loaded", {})
-        if not self.lead_image:
+        if not self.lead_image or loaded.get("lead_image") != self.lead_image.name:
+            # Renditions of another picture must not stand in for this one;
+            # the queue makes the new ones (blog/signals.py, blog/tasks.py).
             self.lead_image_renditions = []
         super().save(*args, **kwargs)
         old_slug = loaded.get("slug")
         if old_slug and old_slug != self.slug:
             OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
         OldSlug.objects.filter(slug=self.slug).delete()
-        # After the save, so an upload is already stored under its final name.
         afterwards = {}
-        if self.lead_image and (
-            not self.lead_image_renditions
-            or loaded.get("lead_image") != self.lead_image.name
-        ):
-            self.lead_image_renditions = make_renditions(self.lead_image)
-            afterwards["lead_image_renditions"] = self.lead_image_renditions
         if connection.vendor == "postgresql":
-            afterwards["search_vector"] = (
-                SearchVector("title", weight="A", config="english")
-                + SearchVector("summary", weight="B", config="english")
-                + SearchVector("body_text", weight="C", config="english")
-            )
+            afterwards["search_vector"] = weighted_search_vector()
         if afterwards:
             Post.objects.filter(pk=self.pk).update(**afterwards)
         self._loaded = {
@@ -314,6 +345,17 @@ class Post(models.Model):
             return "draft"
         return "live" if self.is_live else "scheduled"
 
+    STATE_LABELS = {
+        "draft": pgettext_lazy("post state", "draft"),
+        "scheduled": pgettext_lazy("post state", "scheduled"),
+        "live": pgettext_lazy("post state", "live"),
+    }
+
+    @property
+    def state_label(self) -> str:
+        """The state in the site's language, for the admin and the preview banner."""
+        return self.STATE_LABELS[self.state]
+
     def was_live_when_loaded(self) -> bool:
         loaded = getattr(self, "_loaded", None)
         return bool(
@@ -326,6 +368,14 @@ class Post(models.Model):
     @property
     def reading_minutes(self) -> int:
         return reading_minutes(self.word_count)
+
+    @property
+    def standfirst(self) -> str:
+        """The summary, when it says something the body does not start with:
+        a summary taken from the body (or pasted from it) would repeat the
+        first paragraph right above it (issue 10)."""
+        summary = _words(self.summary.rstrip("…. "))
+        return "" if summary == _words(self.body_text)[: len(summary)] else self.summary
 
     @property
     def has_toc(self) -> bool:
@@ -348,19 +398,32 @@ class Post(models.Model):
         return (self.updated_at - since).total_seconds() > 60
 
     @cached_property
+    def lead_image_sources(self) -> list[dict]:
+        """Renditions (narrowest first) with URLs computed from the storage now:
+        only names are stored. Empty until the queue has made them."""
+        return with_urls(self.lead_image_renditions)
+
+    @cached_property
     def lead_image_default(self) -> dict | None:
         """The largest rendition: for feeds, Open Graph and JSON-LD."""
-        return self.lead_image_renditions[-1] if self.lead_image_renditions else None
+        return self.lead_image_sources[-1] if self.lead_image_sources else None
 
     @property
     def lead_image_srcset(self) -> str:
-        return ", ".join(
-            f"{r['url']} {r['width']}w" for r in self.lead_image_renditions
-        )
+        return ", ".join(f"{r['url']} {r['width']}w" for r in self.lead_image_sources)
 
     def guid(self) -> str:
         """A feed id that survives slug, date and section changes (RFC 4151 tag URI)."""
         return tag_uri(f"post:{self.pk}", self.created_at)
+
+
+def weighted_search_vector():
+    """PostgreSQL's document for a post: title (A), summary (B), body (C)."""
+    return (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("summary", weight="B", config="english")
+        + SearchVector("body_text", weight="C", config="english")
+    )
 
 
 def tag_uri(specific: str, created) -> str:
@@ -397,25 +460,35 @@ class StoryUpdateQuerySet(models.QuerySet):
 class StoryUpdate(models.Model):
     """A dated addition to a developing story, shown newest first above the body."""
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="updates")
-    published_at = models.DateTimeField(default=timezone.now)
-    body = models.TextField(help_text="Markdown.")
+    post = models.ForeignKey(
+        Post,
+        on_delete=models.CASCADE,
+        related_name="updates",
+        verbose_name=_("post"),
+    )
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    body = models.TextField(_("body"), help_text=_("Markdown."))
     body_html = models.TextField(editable=False, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = StoryUpdateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at", "-id"]
         get_latest_by = "published_at"
+        verbose_name = _("story update")
+        verbose_name_plural = _("story updates")
         indexes = [
             models.Index(fields=["post", "-published_at"], name="update_post_idx"),
             models.Index(fields=["-published_at"], name="update_published_idx"),
         ]
 
     def __str__(self):
-        return f"Update to {self.post} at {self.published_at:%Y-%m-%d %H:%M}"
+        return _("Update to %(post)s at %(time)s") % {
+            "post": self.post,
+            "time": f"{self.published_at:%Y-%m-%d %H:%M}",
+        }
 
     def save(self, *args, **kwargs):
         self.published_at = self.published_at.replace(microsecond=0)
@@ -496,3 +569,32 @@ class PostSearchIndex(models.Model):
 
     def __str__(self):
         return f"search index of post {self.pk}"
+
+
+class Ping(models.Model):
+    """A change a WebSub hub must hear about exactly once: the queue's outbox.
+
+    The row is written with the change (same transaction); a job sends it and
+    claims it first, so competing workers send it once; `manage.py worker`
+    re-sends rows whose job was lost (blog/tasks.py). Going live has a key
+    derived from the publication time, so the save and the worker's look for
+    scheduled posts that came due agree on one ping.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    post_id = models.BigIntegerField()
+    # Filled only when the post is gone (deleted): otherwise the feeds are
+    # looked up when the ping is sent, after tags and section are saved.
+    urls = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"])]
+
+    def __str__(self):
+        return self.key

@@ -2,21 +2,20 @@
 
 A write that spans more than one model's concerns (publishing, then pinging a
 hub about every feed the post appears in) lives here, per DESIGN.md.
-The ping runs after the transaction commits, in a background thread with a
-short timeout: a slow or broken hub costs the editor nothing, and a failure
-is logged, never raised.
+A change is written down with the save (a `Ping` row, in the same
+transaction) and sent by the job queue after the commit, with a short timeout
+and retries with back-off (blog/tasks.py): a slow or broken hub costs the
+editor nothing, and a worker that dies mid-ping does not lose it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 
 logger = logging.getLogger(__name__)
@@ -43,38 +42,12 @@ def feed_urls_for(post) -> list[str]:
     ]
 
 
-def ping_hub(hub: str, urls: list[str]) -> threading.Thread:
-    """POST hub.mode=publish with every changed feed URL, in the background."""
-    body = urllib.parse.urlencode(
-        [("hub.mode", "publish"), *(("hub.url", url) for url in urls)]
-    ).encode()
-
-    def send():
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        # The hub is the operator's own http(s) setting (checked in announce).
-        request = urllib.request.Request(hub, data=body, headers=headers)  # noqa: S310
-        opener = urllib.request.urlopen  # http(s) only, checked in announce()
-        try:
-            with opener(request, timeout=PING_TIMEOUT_SECONDS) as response:
-                logger.info(
-                    "WebSub hub %s accepted %d feed(s): %s",
-                    hub,
-                    len(urls),
-                    response.status,
-                )
-        except (OSError, urllib.error.URLError) as error:
-            logger.warning("WebSub ping to %s failed: %s", hub, error)
-
-    thread = threading.Thread(target=send, name="websub-ping", daemon=True)
-    thread.start()
-    return thread
+class PingFailed(Exception):
+    """The hub could not be reached or refused the ping: worth retrying."""
 
 
-def announce(post_id: int) -> threading.Thread | None:
-    """Ping the hub about a post's feeds (it just went live, changed, or left
-    them), if a hub and SITE_URL are set."""
-    from blog.models import Post
-
+def hub_url() -> str | None:
+    """The configured hub, if pings can be sent (an http(s) hub and SITE_URL)."""
     hub = settings.DATELINE["WEBSUB_HUB"]
     if not hub:
         return None
@@ -86,17 +59,53 @@ def announce(post_id: int) -> threading.Thread | None:
             "WEBSUB_HUB is set but SITE_URL is not: hubs need absolute feed URLs"
         )
         return None
+    return hub
+
+
+def ping_hub(hub: str, urls: list[str]) -> int:
+    """POST hub.mode=publish with every changed feed URL; the hub's status, or
+    PingFailed. Runs in a queue job (blog/tasks.py), never in a request."""
+    body = urllib.parse.urlencode(
+        [("hub.mode", "publish"), *(("hub.url", url) for url in urls)]
+    ).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    # The hub is the operator's own http(s) setting (checked in hub_url).
+    request = urllib.request.Request(hub, data=body, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=PING_TIMEOUT_SECONDS) as answer:  # noqa: S310
+            logger.info(
+                "WebSub hub %s accepted %d feed(s): %s", hub, len(urls), answer.status
+            )
+            return answer.status
+    except (OSError, urllib.error.URLError) as error:
+        raise PingFailed(f"WebSub ping to {hub} failed: {error}") from error
+
+
+def feed_urls_of(post_id: int) -> list[str]:
+    """The feeds of a post as it is now, or [] if it is gone."""
+    from blog.models import Post
+
     post = (
         Post.objects.select_related("section")
         .prefetch_related("tags")
         .filter(pk=post_id)
         .first()
     )
-    if post is None:
+    return feed_urls_for(post) if post is not None else []
+
+
+def announce(post_id: int, key: str | None = None, urls: list[str] | None = None):
+    """Record that the hub must hear about a post's feeds (it went live,
+    changed, or left them); the queue sends it once the transaction commits.
+    `key` names a change that must be told once whoever notices it (going
+    live at a publication time, deletion); without one each call is a change."""
+    from blog.tasks import record_ping
+
+    if hub_url() is None:
         return None
-    return ping_hub(hub, feed_urls_for(post))
+    return record_ping(post_id, key, urls or [])
 
 
 def announce_on_commit(post_id: int) -> None:
-    if settings.DATELINE["WEBSUB_HUB"]:
-        transaction.on_commit(lambda: announce(post_id))
+    """A change to a post's feeds (kept for callers that only know the id)."""
+    announce(post_id)

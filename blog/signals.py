@@ -9,11 +9,11 @@ shows it change too.
 """
 
 from django.conf import settings
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from blog import services
+from blog import services, tasks
 from blog.models import Post, Section, SiteState, StoryUpdate, Tag, TaggedPost
 
 
@@ -22,13 +22,31 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
     was_live = instance.was_live_when_loaded()
-    if instance.is_live or was_live:
-        services.announce_on_commit(instance.pk)
+    if instance.is_live and not was_live:
+        services.announce(instance.pk, tasks.live_key(instance))
+    elif instance.is_live or was_live:
+        services.announce(instance.pk)
+    image = instance.lead_image.name
+    if image and (
+        not instance.lead_image_renditions
+        or getattr(instance, "_loaded", {}).get("lead_image") != image
+    ):
+        # Slow: the queue makes them; pages show no picture until then.
+        tasks.make_lead_renditions.enqueue(instance.pk, image)
     if was_live and (
         not instance.is_live
         or instance._loaded.get("section_id") != instance.section_id
     ):
         SiteState.touch()
+
+
+@receiver(pre_delete, sender=Post)
+def post_deleting(sender, instance, **kwargs):
+    """A live post leaving tells the hub, with the feeds it leaves (computed
+    now: once deleted, its section and tags are gone)."""
+    if instance.is_live:
+        urls = services.feed_urls_for(instance)
+        services.announce(instance.pk, f"post:{instance.pk}:deleted", urls)
 
 
 @receiver(post_delete, sender=Post)

@@ -9,6 +9,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from django.views.static import serve
@@ -18,6 +20,7 @@ from blog.metadata import (
     article_page,
     feed_links,
     listing_page,
+    site_description,
     site_name,
 )
 from blog.models import Post, Section, StoryUpdate, Tag
@@ -57,9 +60,7 @@ class HomeView(PublishedPostMixin, ListView):
         context = super().get_context_data(**kwargs)
         if context["page_obj"].number == 1:
             context["section_fronts"] = self.section_fronts()
-        context["meta"] = self.listing_meta(
-            context, site_name(), settings.DATELINE["SITE_DESCRIPTION"]
-        )
+        context["meta"] = self.listing_meta(context, site_name(), site_description())
         return context
 
     def section_fronts(self):
@@ -83,7 +84,8 @@ class SectionView(PublishedPostMixin, ListView):
         context["meta"] = self.listing_meta(
             context,
             section.name,
-            section.description or f"The latest from the {section.name} desk.",
+            section.description
+            or _("The latest from the %(section)s desk.") % {"section": section.name},
             crumbs=[(section.name, section.get_absolute_url())],
             feeds=feed_links(self.request, "section", section.name, slug=section.slug),
         )
@@ -118,7 +120,7 @@ class TagView(PublishedPostMixin, ListView):
         description = (
             tags[0].description
             if len(tags) == 1 and tags[0].description
-            else f"Everything we have published on {names}."
+            else _("Everything we have published on %(tags)s.") % {"tags": names}
         )
         context["meta"] = self.listing_meta(
             context,
@@ -167,7 +169,10 @@ class PostDetailView(DetailView):
         meta = context["meta"] = article_page(self.request, post)
         meta.feeds = (
             feed_links(
-                self.request, "post", f"Updates to “{post.title}”", **self.kwargs
+                self.request,
+                "post",
+                _("Updates to “%(title)s”") % {"title": post.title},
+                **self.kwargs,
             )
             + feed_links(
                 self.request, "section", post.section.name, slug=post.section.slug
@@ -212,7 +217,10 @@ class ArchiveView(PublishedPostMixin, ListView):
             )
         ]
         context["meta"] = self.listing_meta(
-            context, "Archive", "Every month of Dateline, with its number of articles."
+            context,
+            _("Archive"),
+            _("Every month of %(site)s, with its number of articles.")
+            % {"site": site_name()},
         )
         return context
 
@@ -227,9 +235,10 @@ class YearView(PublishedPostMixin, YearArchiveView):
         context["meta"] = self.listing_meta(
             context,
             f"{year}",
-            f"Everything Dateline published in {year}.",
+            _("Everything %(site)s published in %(period)s.")
+            % {"site": site_name(), "period": year},
             crumbs=[
-                ("Archive", reverse("blog:archive")),
+                (_("Archive"), reverse("blog:archive")),
                 (f"{year}", self.request.path),
             ],
         )
@@ -243,13 +252,14 @@ class MonthView(PublishedPostMixin, MonthArchiveView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         month = context["month"]
-        label = f"{month:%B %Y}"
+        label = date_format(month, "F Y")  # in the site's language
         context["meta"] = self.listing_meta(
             context,
             label,
-            f"Everything Dateline published in {label}.",
+            _("Everything %(site)s published in %(period)s.")
+            % {"site": site_name(), "period": label},
             crumbs=[
-                ("Archive", reverse("blog:archive")),
+                (_("Archive"), reverse("blog:archive")),
                 (f"{month.year}", reverse("blog:year", kwargs={"year": month.year})),
                 (label, self.request.path),
             ],
@@ -273,9 +283,15 @@ class SearchView(PublishedPostMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["object_list"] = as_posts(context["object_list"])
         context["query"] = self.query
-        title = f"Search: {self.query}" if self.query else "Search"
+        title = (
+            _("Search: %(query)s") % {"query": self.query}
+            if self.query
+            else _("Search")
+        )
         context["meta"] = self.listing_meta(
-            context, title, "Search every article Dateline has published."
+            context,
+            title,
+            _("Search every article %(site)s has published.") % {"site": site_name()},
         )
         context["meta"].robots = "noindex"
         return context
@@ -293,6 +309,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /search/",
         f"Sitemap: {absolute_uri(request, reverse('sitemap'))}",
+        f"Sitemap: {absolute_uri(request, reverse('sitemap_news'))}",
     ]
     return HttpResponse(
         "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8"

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "blog",
 ]
 
@@ -164,7 +166,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# One language per site, for readers and editors alike: every interface string
+# is translated (locale/), and pages, feeds and metadata declare it.
 LANGUAGE_CODE = os.environ.get("DJANGO_LANGUAGE_CODE", "en")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -172,14 +177,83 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "/media/"
+# Media: files are stored by name through Django's storage API; URLs are
+# computed from the storage when a page renders, so moving media to a bucket
+# or a CDN host is a settings change (plus `manage.py rerender`), issue 11.
+MEDIA_STORAGE = os.environ.get("DATELINE_MEDIA_STORAGE", "local").strip().lower()
+MEDIA_URL = os.environ.get("DATELINE_MEDIA_URL", "").strip() or "/media/"
+if not MEDIA_URL.endswith("/"):
+    MEDIA_URL += "/"
 MEDIA_ROOT = Path(os.environ.get("DATELINE_MEDIA_ROOT", VAR_DIR / "media"))
+if MEDIA_STORAGE == "local":
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    from botocore.config import Config as _BotoConfig
+
+    if not os.environ.get("DATELINE_S3_BUCKET"):
+        raise ImproperlyConfigured(
+            "DATELINE_MEDIA_STORAGE=s3 needs DATELINE_S3_BUCKET."
+        )
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["DATELINE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("DATELINE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            # Credentials: the library's own AWS_ACCESS_KEY_ID and
+            # AWS_SECRET_ACCESS_KEY, read by boto3 from the environment.
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "addressing_style": "path",
+            # Every network call has a bound (house style 17).
+            "client_config": _BotoConfig(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        },
+    }
+    _public = urlsplit(os.environ.get("DATELINE_MEDIA_URL", ""))
+    if _public.netloc:
+        # URLs are computed, never fetched: a CDN or the bucket's public address.
+        _media_storage["OPTIONS"]["custom_domain"] = (
+            _public.netloc + _public.path.rstrip("/")
+        )
+        _media_storage["OPTIONS"]["url_protocol"] = f"{_public.scheme}:"
+else:
+    raise ImproperlyConfigured(
+        f"DATELINE_MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}."
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "default": _media_storage,
+    "staticfiles": {"BACKEND": "blog.staticfiles.ManifestStaticFilesStorage"},
 }
+# Before collectstatic has run there is no manifest: WhiteNoise then serves
+# static/ itself, so a fresh checkout run with DEBUG off still works
+# (blog/staticfiles.py, issue 10).
+WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").is_file()
+
+# Uploads: small ones in memory, larger ones on disk up to the image limit
+# only (blog/images.py, issue 9).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "blog.images.BoundedUploadHandler",
+]
+
+# The job queue (django-tasks): WebSub pings, renditions, large imports. The
+# database backend needs `manage.py worker` running (make run starts one);
+# DATELINE_QUEUE=immediate runs each job inside the request that asks for it.
+DATELINE_QUEUE = os.environ.get("DATELINE_QUEUE", "database").strip().lower()
+_QUEUE_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if DATELINE_QUEUE not in _QUEUE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DATELINE_QUEUE must be one of {', '.join(_QUEUE_BACKENDS)}, "
+        f"not {DATELINE_QUEUE!r}."
+    )
+TASKS = {"default": {"BACKEND": _QUEUE_BACKENDS[DATELINE_QUEUE], "QUEUES": ["default"]}}
 # Hashed static names never change content, so browsers may keep them a year.
 WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365
 
@@ -219,16 +293,22 @@ LOGGING = {
 # Dateline's own knobs.
 DATELINE = {
     "SITE_NAME": os.environ.get("DATELINE_SITE_NAME", "Dateline"),
-    "SITE_DESCRIPTION": os.environ.get(
-        "DATELINE_SITE_DESCRIPTION",
-        "News, analysis and living stories from the Dateline desk.",
-    ),
+    # Empty: a description in the site's language (blog.metadata.site_description).
+    "SITE_DESCRIPTION": os.environ.get("DATELINE_SITE_DESCRIPTION", ""),
     "PAGE_SIZE": int(os.environ.get("DATELINE_PAGE_SIZE", "12")),
     "FEED_ITEMS": int(os.environ.get("DATELINE_FEED_ITEMS", "20")),
     # How long a shared cache (CDN) may hold a page or feed before asking again.
     "CDN_MAX_AGE": int(os.environ.get("DATELINE_CDN_MAX_AGE", "60")),
     "WEBSUB_HUB": os.environ.get("WEBSUB_HUB", ""),
-    "SERVE_MEDIA": env_bool("DATELINE_SERVE_MEDIA", True),
+    "SERVE_MEDIA": env_bool("DATELINE_SERVE_MEDIA", MEDIA_STORAGE == "local"),
+    # Uploads are checked from the file header before anything is decoded
+    # (issue 9): larger files or pictures are refused with a form error.
+    "UPLOAD_MAX_BYTES": int(os.environ.get("DATELINE_UPLOAD_MAX_BYTES", 15 * 2**20)),
+    # First wait before a failed job (a WebSub ping) is tried again; doubles.
+    "RETRY_BASE_SECONDS": float(os.environ.get("DATELINE_RETRY_BASE_SECONDS", "10")),
+    # A claimed ping is held this long; an unclaimed one this late is re-sent.
+    "QUEUE_LEASE_SECONDS": float(os.environ.get("DATELINE_QUEUE_LEASE_SECONDS", "60")),
+    "UPLOAD_MAX_PIXELS": int(os.environ.get("DATELINE_UPLOAD_MAX_PIXELS", 40_000_000)),
     # Every staff login needs a TOTP code (blog/admin_site.py); off by default
     # so `make run` stays one command. Staff with a device give one anyway.
     "REQUIRE_2FA": env_bool("DATELINE_REQUIRE_2FA"),

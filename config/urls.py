@@ -2,12 +2,20 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import RequestDataTooBig
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
+from django.views.generic import RedirectView
 
 from blog import sitemaps, views
 from blog.caching import public_cache
 from blog.sitemaps import SITEMAPS
+
+admin.site.site_header = _("Dateline newsroom")
+admin.site.site_title = _("Dateline newsroom")
+admin.site.index_title = _("Write and publish")
 
 
 def bad_request(request, exception):
@@ -29,6 +37,13 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    # Browsers and feed readers ask for /favicon.ico wherever a page names no
+    # icon (the feed's XSL view, say); temporary, as the hashed name changes.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("img/icon.png")),
+        name="favicon",
+    ),
     # An index of per-kind sitemaps (paginated past 5,000 URLs each), so a
     # large archive stays fully listed.
     path(
@@ -37,6 +52,8 @@ urlpatterns = [
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap",
     ),
+    # Google News: the last two days' articles (blog/sitemaps.py NewsSitemap).
+    path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap_news"),
     path(
         "sitemap-<section>.xml",
         public_cache()(sitemaps.sitemap_section),

@@ -30,6 +30,11 @@ def _isolated(settings, tmp_path):
     clone); tests/test_server.py checks the hashed, compressed build."""
     cache.clear()
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Jobs run where they are queued, so a test sees their effect at once;
+    # tests/test_tasks.py runs real worker processes on the database queue.
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    }
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {

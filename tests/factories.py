@@ -67,3 +67,32 @@ def make_post(title=None, *, tags=(), age=timedelta(hours=1), **fields):
 def make_update(post, age=timedelta(minutes=5), **fields):
     defaults = {"body": "A new development.", "published_at": timezone.now() - age}
     return StoryUpdate.objects.create(post=post, **{**defaults, **fields})
+
+
+def write_png(path, width, height, *, chunk_rows=256):
+    """A valid RGB PNG of any size written row by row, so the test never holds
+    the bitmap: 13,000 x 13,000 pixels take about half a megabyte on disk.
+    Rows are a shifting stripe pattern (not blank, so decoding is real work)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    pattern = bytes(range(0, 256, 5)) * (width * 3 // 52 + 2)
+    compressor = zlib.compressobj(6)
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n")
+        out.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
+        for start in range(0, height, chunk_rows):
+            rows = b"".join(
+                b"\x00" + pattern[(y // 64) % 52 :][: width * 3]
+                for y in range(start, min(start + chunk_rows, height))
+            )
+            data = compressor.compress(rows)
+            if data:
+                out.write(chunk(b"IDAT", data))
+        out.write(chunk(b"IDAT", compressor.flush()))
+        out.write(chunk(b"IEND", b""))
+    return path

@@ -70,3 +70,64 @@ def test_ensure_admin_creates_admin_once_and_prints_password():
     assert user.is_superuser and user.check_password(password)
     again = run("ensure_admin")
     assert password not in again and "make admin-password" in again
+
+
+def test_load_demo_images_have_sizes_and_listing_opens_no_file(client, settings):
+    """Demo images are saved with names and sizes, so with every file gone
+    (a node without the media) pages and feeds still answer 200 with pictures."""
+    import shutil
+
+    run("load_demo")
+    posts = list(Post.objects.all())
+    assert all((p.lead_image_width, p.lead_image_height) == (1600, 900) for p in posts)
+    shutil.rmtree(settings.MEDIA_ROOT)
+    post = posts[0]
+    for path in ["/", "/feed/", "/feed/atom/", post.get_absolute_url(),
+                 post.section.get_absolute_url(), "/search/?q=the"]:  # fmt: skip
+        assert client.get(path).status_code == 200, path
+    assert post.lead_image_default["url"] in client.get("/").content.decode()
+
+
+def test_rerender_derives_bodies_and_image_sizes_again(settings):
+    """rerender restores stale body HTML, reads missing image sizes and
+    queues missing renditions, without counting as an edit."""
+    from django.core.files.base import ContentFile
+
+    from tests.factories import make_post, make_update
+    from tests.test_images import png_bytes
+
+    post = make_post()
+    update = make_update(post, body="*New* detail.")
+    post.lead_image_alt = "P"
+    post.lead_image.save("p.png", ContentFile(png_bytes(900, 600), name="p.png"))
+    Post.objects.filter(pk=post.pk).update(
+        body_html="stale", lead_image_width=None, lead_image_renditions=[]
+    )
+    update.__class__.objects.filter(pk=update.pk).update(body_html="stale")
+    before = Post.objects.get(pk=post.pk).updated_at
+    output = run("rerender")
+    assert "Rendered 1 posts and 1 story updates; read 1 image sizes" in output
+    post.refresh_from_db()
+    update.refresh_from_db()
+    assert "<h2" in post.body_html and "<em>New</em>" in update.body_html
+    assert (post.lead_image_width, post.lead_image_height) == (900, 600)
+    assert [r["width"] for r in post.lead_image_renditions] == [480, 900]
+    assert post.updated_at == before
+
+
+def test_import_markdown_can_hand_files_to_the_queue(tmp_path):
+    """--queue enqueues each file; the job imports it (here the queue runs
+    jobs at once)."""
+    article = tmp_path / "big.md"
+    article.write_text("---\ntitle: Queued\nsection: World\n---\n" + "Word. " * 5000)
+    assert "big.md: queued" in run("import_markdown", "--queue", str(article))
+    assert Post.objects.get(slug="queued").word_count == 5000
+
+
+def test_rerender_keeps_search_finding_posts(client):
+    """After rerender, search still finds a post by a word of its body."""
+    from tests.factories import make_post
+
+    make_post("Harbour news", body="The harbour reopened after the storm.")
+    run("rerender")
+    assert "Harbour news" in client.get("/search/?q=reopened").content.decode()

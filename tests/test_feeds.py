@@ -448,6 +448,7 @@ def test_lead_image_is_enclosure_media_content_and_json_image(client):
     post.lead_image.save("pic.png", ContentFile(png_bytes(1600, 900)), save=False)
     post.lead_image_alt = "A harbour at dawn"
     post.save()
+    post.refresh_from_db()
     rendition = post.lead_image_renditions[-1]
     root = ET.fromstring(fetch(client, "/feed/").content)
     enclosure = root.find("channel/item/enclosure")

@@ -106,12 +106,35 @@ def test_toc_titles_are_plain_text():
     assert toc[0]["title"].startswith("Iran & Russia")
 
 
-def test_tables_render_with_alignment():
-    """Pipe tables become <table> with header cells and text-align kept as the only style."""
-    result = render_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |\n")
+def test_tables_render_with_alignment_as_classes():
+    """Pipe tables become <table> with header cells; column alignment is a
+    class, never inline style (which the Content-Security-Policy refuses)."""
+    result = render_markdown(
+        "| a | b | c | d |\n|:--|--:|:-:|---|\n| 1 | 2 | 3 | 4 |\n"
+    )
     doc = lxml_html.fragment_fromstring(result.html, create_parent="div")
-    assert [th.text for th in doc.iter("th")] == ["a", "b"]
-    assert doc.find(".//td").get("style") == "text-align: left;"
+    assert [th.text for th in doc.iter("th")] == ["a", "b", "c", "d"]
+    assert [td.get("class") for td in doc.iter("td")] == [
+        "align-left",
+        "align-right",
+        "align-center",
+        None,
+    ]
+    assert doc.xpath("//@style") == []
+
+
+def test_authors_cannot_style_or_class_table_cells():
+    """Raw HTML cells keep only the alignment classes: no style, no other class."""
+    result = render_markdown(
+        '<table><tr><td class="x align-left" style="color: red">a</td>'
+        '<th class="align-right">b</th></tr></table>'
+    )
+    doc = lxml_html.fragment_fromstring(result.html, create_parent="div")
+    assert doc.xpath("//@style") == []
+    assert [cell.get("class") for cell in doc.xpath("//td|//th")] == [
+        None,
+        "align-right",
+    ]
 
 
 def test_footnotes_render_with_links_both_ways():

@@ -238,3 +238,27 @@ def test_neighbours_in_section():
     make_post(age=timedelta(days=2, hours=6))
     assert mid.neighbours_in_section() == (old, new)
     assert old.neighbours_in_section() == (None, mid)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "summary, body",
+    [
+        ("", "The talks resumed on Monday. " + "More words follow here. " * 30),
+        ("The talks resumed on Monday.", "The talks resumed on Monday.\n\nThen more."),
+        ('The "talks" resumed', "The *“talks”* resumed on Monday."),
+    ],
+    ids=["taken-from-body", "pasted-first-paragraph", "pasted-with-other-quotes"],
+)
+def test_no_standfirst_when_the_body_starts_with_the_summary(summary, body):
+    """A summary the body starts with (taken from it or pasted) is no standfirst."""
+    assert make_post(summary=summary, body=body).standfirst == ""
+
+
+@pytest.mark.django_db
+def test_a_written_summary_is_the_standfirst():
+    """A summary that says something of its own is shown as the standfirst."""
+    post = make_post(
+        summary="Delegations meet again after a year.", body="The talks resumed."
+    )
+    assert post.standfirst == "Delegations meet again after a year."

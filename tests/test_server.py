@@ -51,6 +51,7 @@ def server(tmp_path_factory):
     manage("migrate", "--noinput")
     manage("collectstatic", "--noinput")
     manage("load_demo")
+    manage("worker", "--batch", "--no-reload", "--no-startup-delay")  # renditions
     port = free_port()
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "3"],

@@ -1,6 +1,7 @@
 """blog/sitemaps.py: articles, sections and tags for search engines."""
 
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -67,3 +68,38 @@ def test_index_uses_site_url(client, settings):
         s.findtext("s:loc", namespaces=NS).startswith("https://news.example/sitemap-")
         for s in index.findall("s:sitemap", NS)
     )
+
+
+NEWS = {**NS, "n": "http://www.google.com/schemas/sitemap-news/0.9"}
+
+
+def test_news_sitemap_lists_the_last_two_days_with_name_language_date_title(
+    client, settings
+):
+    """/sitemap-news.xml holds live articles of the last two days (not older
+    ones, not drafts), each with publication name and language, date and title."""
+    settings.LANGUAGE_CODE = "fr-ca"
+    fresh = make_post("Iran & Russia: <latest>", age=timedelta(hours=3))
+    make_post("Last week", age=timedelta(days=3))
+    make_post("Unfinished", status=Post.Status.DRAFT)
+    response = client.get("/sitemap-news.xml")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    root = ET.fromstring(response.content)
+    (url,) = root.findall("s:url", NEWS)
+    assert url.findtext("s:loc", namespaces=NEWS) == (
+        "http://testserver" + fresh.get_absolute_url()
+    )
+    news = url.find("n:news", NEWS)
+    assert news.findtext("n:publication/n:name", namespaces=NEWS) == "Dateline"
+    assert news.findtext("n:publication/n:language", namespaces=NEWS) == "fr"
+    assert news.findtext("n:title", namespaces=NEWS) == "Iran & Russia: <latest>"
+    published = news.findtext("n:publication_date", namespaces=NEWS)
+    assert datetime.fromisoformat(published) == fresh.published_at
+
+
+def test_robots_txt_names_the_news_sitemap(client):
+    """robots.txt lists the news sitemap beside the sitemap index."""
+    lines = client.get("/robots.txt").content.decode().splitlines()
+    assert "Sitemap: http://testserver/sitemap.xml" in lines
+    assert "Sitemap: http://testserver/sitemap-news.xml" in lines

@@ -432,8 +432,9 @@ def test_readers_get_renditions_not_originals(staff_client):
     )
     post.lead_image_alt = "Picture"
     post.save()
+    post.refresh_from_db()
     original = "/media/" + post.lead_image.name
-    rendition = post.lead_image_renditions[0]["url"]
+    rendition = post.lead_image_sources[0]["url"]
     assert client.get(original).status_code == 404
     assert client.get(rendition).status_code == 200
     assert staff_client.get(original).status_code == 200
@@ -461,3 +462,20 @@ def test_healthz_says_unavailable_without_details():
     assert status == "503"
     assert json.loads(body) == {"status": "unavailable"}
     assert "127.0.0.1" in result.stderr  # logged, not shown
+
+
+def test_article_without_a_summary_repeats_nothing_above_the_body(client, world):
+    """With no summary written, no standfirst repeats the first paragraph."""
+    post = make_post(section=world, summary="", body="Talks resumed in Vienna today.")
+    doc = page(client.get(post.get_absolute_url()))
+    assert doc.cssselect(".standfirst") == []
+    assert doc.cssselect(".article-body p")[0].text_content() == (
+        "Talks resumed in Vienna today."
+    )
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    """/favicon.ico, which browsers ask for unprompted, redirects to the icon."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/img/icon.png"

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from blog.importing import ImportProblem, import_markdown_file
+from blog.tasks import import_markdown_text
 
 
 class Command(BaseCommand):
@@ -18,8 +19,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--author", help="Username for the byline (default: the desk)."
         )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="Hand each file to the job queue (large imports); a worker "
+            "imports it and logs the outcome.",
+        )
 
-    def handle(self, *args, files, author=None, **options):
+    def handle(self, *args, files, author=None, queue=False, **options):
         user = None
         if author:
             user = get_user_model().objects.filter(username=author).first()
@@ -27,6 +34,16 @@ class Command(BaseCommand):
                 raise CommandError(f"No user called {author!r}.")
         failures = 0
         for path in files:
+            if queue:
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as error:
+                    failures += 1
+                    self.stderr.write(f"{path}: cannot read it: {error}")
+                    continue
+                import_markdown_text.enqueue(text, str(path), user.pk if user else None)
+                self.stdout.write(f"{path}: queued")
+                continue
             try:
                 result = import_markdown_file(path, author=user)
             except ImportProblem as problem:

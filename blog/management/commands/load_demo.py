@@ -86,7 +86,9 @@ class Command(BaseCommand):
             if not post.lead_image:
                 picture, alt = abstract_art(post.slug)
                 post.lead_image.save(
-                    f"{post.slug}.png", ContentFile(picture), save=False
+                    f"{post.slug}.png",
+                    ContentFile(picture, name=f"{post.slug}.png"),
+                    save=False,
                 )
                 post.lead_image_alt = alt
                 post.save()

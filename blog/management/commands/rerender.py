@@ -1,0 +1,63 @@
+"""`manage.py rerender`: derive again everything Dateline derives at save time.
+
+Bodies (Markdown → HTML, outline, word count, the search document) of posts and story updates are
+rendered again, lead-image sizes missing from old rows are read once, and
+renditions missing (or all of them, with --renditions) are queued. Run it
+after a pipeline upgrade or a move of the media to another host (issue 11).
+Nothing is announced to hubs and no post counts as edited.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+
+from blog import tasks
+from blog.markup import render_markdown
+from blog.models import Post, SiteState, StoryUpdate, weighted_search_vector
+
+
+class Command(BaseCommand):
+    help = "Render stored bodies again, fill missing image sizes, queue renditions."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--renditions",
+            action="store_true",
+            help="Queue new renditions for every lead image, not only missing ones.",
+        )
+
+    def handle(self, *args, renditions=False, **options):
+        posts = updates = sizes = queued = 0
+        for post in Post.objects.order_by("pk").iterator(chunk_size=200):
+            rendered = render_markdown(post.body)
+            changes = {
+                "body_html": rendered.html,
+                "body_text": rendered.text,
+                "toc": rendered.toc,
+                "word_count": rendered.word_count,
+            }
+            if connection.vendor == "postgresql":
+                changes["search_vector"] = weighted_search_vector()
+            if post.lead_image and not (
+                post.lead_image_width and post.lead_image_height
+            ):
+                try:
+                    changes["lead_image_width"] = post.lead_image.width
+                    changes["lead_image_height"] = post.lead_image.height
+                    sizes += 1
+                except OSError as error:
+                    self.stderr.write(f"{post.lead_image.name}: {error}")
+            with transaction.atomic():
+                Post.objects.filter(pk=post.pk).update(**changes)
+                if post.lead_image and (renditions or not post.lead_image_renditions):
+                    tasks.make_lead_renditions.enqueue(post.pk, post.lead_image.name)
+                    queued += 1
+            posts += 1
+        for update in StoryUpdate.objects.order_by("pk").iterator(chunk_size=200):
+            html = render_markdown(update.body).html
+            StoryUpdate.objects.filter(pk=update.pk).update(body_html=html)
+            updates += 1
+        SiteState.touch()  # every page and feed shows the new rendering
+        self.stdout.write(
+            f"Rendered {posts} posts and {updates} story updates; "
+            f"read {sizes} image sizes; queued renditions for {queued} images."
+        )
