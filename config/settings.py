@@ -76,11 +76,11 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "taggit",
-    "axes",
+    "blog.apps.LoginAttemptsConfig",  # axes, named in our language
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "blog.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp, likewise
     "django_tasks",
-    "django_tasks_db",
+    "blog.apps.JobQueueConfig",  # django_tasks_db, named in our language
     "blog",
 ]
 
