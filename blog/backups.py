@@ -37,6 +37,7 @@ MODELS = [
     "blog.taggedpost",
     "blog.oldslug",
     "blog.storyupdate",
+    "blog.ping",  # the WebSub outbox: sent ones are not sent again
     "admin.logentry",
 ]
 # Must be empty before a restore: the content and the accounts.
