@@ -1,19 +1,98 @@
+from contextlib import suppress
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from taggit.models import Tag as TaggitTag
 
+from blog.markup import (
+    MAX_BODY_CHARS,
+    MarkupRefused,
+    normalize_newlines,
+    render_within_budget,
+)
 from blog.models import Post, Section, StoryUpdate, Tag
 from blog.tagging import MAX_TAG_LENGTH
 
 # taggit's own tag model is unused (we tag through blog.Tag); hide its admin.
 admin.site.unregister(TaggitTag)
+
+
+class TolerantChangeList(ChangeList):
+    def get_filters(self, request):
+        # Django turns a bad date-hierarchy value into "invalid lookup" only
+        # for ValueError; a year like 10**20 overflows instead (issue 9).
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class TolerantAutocompleteSelect(AutocompleteSelect):
+    """Shows a junk selected value (from ?section=abc or a refused POST) as
+    nothing selected instead of failing to query it (issue 9)."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.model._meta.get_field(
+            self.field.remote_field.field_name
+        )
+        low, high = connection.ops.integer_field_range(target.get_internal_type())
+        valid = []
+        for item in value:
+            try:
+                key = target.to_python(item)
+            except ValidationError:
+                continue
+            if not isinstance(key, int) or (low is None or low <= key <= high):
+                valid.append(item)
+        return super().optgroups(name, valid, attr)
+
+
+class NewsroomAdmin(admin.ModelAdmin):
+    """What every model admin shares: nothing an editor sends answers 5xx."""
+
+    def get_changelist(self, request, **kwargs):
+        return TolerantChangeList
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget",
+                TolerantAutocompleteSelect(
+                    db_field, self.admin_site, using=kwargs.get("using")
+                ),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        """Initial values from the query string, keeping only those the field
+        accepts (?published_at=abc is ignored, not a crash)."""
+        initial = {}
+        for name, value in super().get_changeform_initial_data(request).items():
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if field.many_to_many:
+                initial[name] = value
+                continue
+            try:
+                initial[name] = field.to_python(value)
+            except ValidationError:
+                continue
+        return initial
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -33,7 +112,49 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PostAdminForm(forms.ModelForm):
+class MarkdownBodyForm(forms.ModelForm):
+    """A Markdown `body` rendered under the budget (blog/markup.py) while the
+    form validates: text over budget is a form error that keeps what was typed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        body = self.fields["body"]
+        # The browser stops at the limit too (maxlength), before a save is tried.
+        body.widget.attrs["maxlength"] = MAX_BODY_CHARS
+        limit = number_format(MAX_BODY_CHARS, force_grouping=True)
+        body.help_text = format_lazy(
+            "{} {}",
+            body.help_text,
+            _("At most %(limit)s characters.") % {"limit": limit},
+        )
+
+    def clean_body(self):
+        body = normalize_newlines(self.cleaned_data["body"])
+        try:
+            render_within_budget(body)
+        except MarkupRefused as refusal:
+            raise forms.ValidationError(str(refusal), code="markup") from refusal
+        return body
+
+
+def render_posted_bodies(request) -> None:
+    """Render every posted Markdown body before the admin opens its transaction
+    (on SQLite that takes the write lock): the form's own validation then finds
+    the outcome remembered and no lock is held while text renders (issue 9)."""
+    for name, values in request.POST.lists():
+        if name == "body" or name.endswith("-body"):
+            for value in values:
+                with suppress(MarkupRefused):
+                    render_within_budget(normalize_newlines(value))
+
+
+class StoryUpdateForm(MarkdownBodyForm):
+    class Meta:
+        model = StoryUpdate
+        fields = ["published_at", "body"]
+
+
+class PostAdminForm(MarkdownBodyForm):
     class Meta:
         model = Post
         fields = "__all__"  # noqa: DJ007 - the admin passes its fieldsets
@@ -58,6 +179,7 @@ class PostAdminForm(forms.ModelForm):
 
 class StoryUpdateInline(admin.StackedInline):
     model = StoryUpdate
+    form = StoryUpdateForm
     extra = 0
     fields = ["published_at", "body"]
     verbose_name = _("story update")
@@ -65,7 +187,7 @@ class StoryUpdateInline(admin.StackedInline):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(NewsroomAdmin):
     form = PostAdminForm
     list_display = [
         "title",
@@ -114,20 +236,20 @@ class PostAdmin(admin.ModelAdmin):
         ),
     ]
 
-    # Long articles want room: wide single-line fields, a tall monospace body.
-    WIDE = "width: min(100%, 48em)"
+    # Long articles want room: wide single-line fields, a tall monospace body
+    # (classes from css/admin.css: the admin runs under the CSP, no style="").
     WIDGET_ATTRS = {
-        "title": {"style": WIDE},
-        "slug": {"style": WIDE},
-        "tags": {"style": WIDE, "placeholder": _("Iran, Russia, Energy")},
-        "lead_image_alt": {"style": WIDE},
-        "lead_image_caption": {"style": WIDE},
-        "summary": {"rows": 3, "style": WIDE},
-        "body": {
-            "rows": 30,
-            "style": "width: min(100%, 60em); font-family: ui-monospace, monospace",
-        },
+        "title": {"class": "dateline-wide"},
+        "slug": {"class": "dateline-wide"},
+        "tags": {"class": "dateline-wide", "placeholder": _("Iran, Russia, Energy")},
+        "lead_image_alt": {"class": "dateline-wide"},
+        "lead_image_caption": {"class": "dateline-wide"},
+        "summary": {"rows": 3, "class": "dateline-wide"},
+        "body": {"rows": 30, "class": "dateline-body"},
     }
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -137,6 +259,11 @@ class PostAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            render_posted_bodies(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # Pressing publish on a draft publishes it now, unless the editor chose
@@ -224,7 +351,7 @@ class PostAdmin(admin.ModelAdmin):
         )
 
 
-class CountedAdmin(admin.ModelAdmin):
+class CountedAdmin(NewsroomAdmin):
     """Section and tag lists with their number of posts, in the list's one query."""
 
     count_relation = ""

@@ -30,6 +30,7 @@ from django.utils.feedgenerator import (
     rfc3339_date,
 )
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from blog.markup import absolutize_urls
 from blog.metadata import absolute_uri, public_request, site_name
@@ -311,7 +312,8 @@ def update_entry(request, update: StoryUpdate) -> Entry:
     story = update.story
     link = absolute_uri(request, update.get_absolute_url())
     return Entry(
-        title=f"Update, {local_time(update.published_at)}: {story.title}",
+        title=_("Update, %(time)s: %(title)s")
+        % {"time": local_time(update.published_at), "title": story.title},
         link=link,
         guid=update.guid(),
         published=update.published_at,

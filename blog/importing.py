@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
+from blog.markup import MarkupRefused, normalize_newlines, render_within_budget
 from blog.models import Post, Section, StoryUpdate, Tag
 from blog.tagging import MAX_TAG_LENGTH, parse_tags
 
@@ -122,8 +123,19 @@ def tags_named(names: list[str]) -> list[Tag]:
     return tags
 
 
-@transaction.atomic
+def within_budget(source: str, what: str) -> str:
+    """Markdown from a file renders under the same budget as the admin's."""
+    source = normalize_newlines(source)
+    try:
+        render_within_budget(source)
+    except MarkupRefused as refusal:
+        raise ImportProblem(f"{what}: {refusal}") from refusal
+    return source
+
+
 def import_markdown(text: str, author=None) -> Imported:
+    """Check and render everything first, then write in one transaction: no
+    write lock is held while Markdown renders (issue 9)."""
     meta, body = split_front_matter(text)
     title = str(meta.get("title") or "").strip()
     if not title:
@@ -139,7 +151,24 @@ def import_markdown(text: str, author=None) -> Imported:
     status = str(meta.get("status") or Post.Status.PUBLISHED).lower()
     if status not in Post.Status.values:
         raise ImportProblem(f"status must be one of {', '.join(Post.Status.values)}")
+    body = within_budget(body, "the body")
+    updates = meta.get("updates") or []
+    if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
+        raise ImportProblem("updates must be a list of {published, body} entries")
+    updates = [
+        (
+            as_datetime(update.get("published"), "updates.published"),
+            within_budget(str(update.get("body") or "").strip(), "an update"),
+        )
+        for update in updates
+    ]
+    with transaction.atomic():
+        return _write_post(
+            meta, title, slug, section_name, status, body, updates, author
+        )
 
+
+def _write_post(meta, title, slug, section_name, status, body, updates, author):
     post = Post.objects.filter(slug=slug).first()
     created = post is None
     if created:
@@ -160,12 +189,9 @@ def import_markdown(text: str, author=None) -> Imported:
         raise ImportProblem("; ".join(error.messages)) from error
     post.save()
     post.tags.set(tags_named(as_list(meta.get("tags"))))
-    for update in meta.get("updates") or []:
-        published = as_datetime(update.get("published"), "updates.published")
+    for published, update_body in updates:
         StoryUpdate.objects.update_or_create(
-            post=post,
-            published_at=published,
-            defaults={"body": str(update.get("body") or "").strip()},
+            post=post, published_at=published, defaults={"body": update_body}
         )
     return Imported(post, created)
 

@@ -28,10 +28,11 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from blog.caching import newest_change, story_changed
 from blog.feeds import FORMATS, MovedPermanently
-from blog.metadata import absolute_uri, site_name
+from blog.metadata import absolute_uri, site_description, site_name
 from blog.models import Post, Section, StoryUpdate, Tag
 
 
@@ -122,7 +123,7 @@ class LatestListing(Listing):
 
     @property
     def description(self):
-        return settings.DATELINE["SITE_DESCRIPTION"]
+        return site_description()
 
     @property
     def feed_title(self):
@@ -164,7 +165,9 @@ class SectionListing(Listing):
 
     @property
     def description(self):
-        return self.section.description or f"The latest from the {self.title} desk."
+        return self.section.description or _(
+            "The latest from the %(section)s desk."
+        ) % {"section": self.title}
 
     def url_kwargs(self):
         return {"slug": self.section.slug}
@@ -204,7 +207,7 @@ class TagListing(Listing):
     def description(self):
         if len(self.tags) == 1 and self.tags[0].description:
             return self.tags[0].description
-        return f"Everything we have published on {self.title}."
+        return _("Everything we have published on %(tags)s.") % {"tags": self.title}
 
     def url_kwargs(self):
         return {"slugs": [tag.slug for tag in self.tags]}
@@ -262,7 +265,10 @@ class StoryListing(Listing):
 
     @property
     def feed_title(self):
-        return f"Updates: {self.post.title} — {site_name()}"
+        return _("Updates: %(title)s — %(site)s") % {
+            "title": self.post.title,
+            "site": site_name(),
+        }
 
     def url_kwargs(self):
         return self.post.url_kwargs()

@@ -10,10 +10,18 @@ can be swapped in one place.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
+import json
 import math
+import os
 import re
-from dataclasses import dataclass, field
+import selectors
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
 from typing import TypedDict
 from urllib.parse import urljoin
 
@@ -221,3 +229,175 @@ def _quiet_permalink(match: re.Match) -> str:
     readers and the Tab key they would only add "#" to every heading (the
     table of contents carries the same links)."""
     return f'<a class="heading-link" href="{match.group(1)}" aria-hidden="true" tabindex="-1">#</a>'
+
+
+# --- The render budget (issue 9) -------------------------------------------
+#
+# Python-Markdown's inline patterns are regular expressions that can backtrack
+# for minutes on text such as "[" * 50000, and its block parser recurses once
+# per nesting level. A thread cannot stop a running regular expression (the
+# match never returns to the interpreter), and SIGALRM only reaches the main
+# thread, so untrusted text renders in a forked child that is killed at the
+# deadline: the only bound that really stops C-level work. Pre-checks refuse
+# the cheap cases (size, nesting) before any process is started.
+#
+# `render_markdown` above stays the unbounded inner function, for trusted bulk
+# text (demo content, generated posts); every editor- or file-supplied body
+# goes through `render_within_budget` first (admin forms, importers).
+
+MAX_BODY_CHARS = 200_000  # about 30,000 words: fifteen long articles
+MAX_NESTING = 20  # list and quote levels
+RENDER_SECONDS = 4.0
+_LIST_OR_QUOTE_RE = re.compile(r"^([ \t>]*)([-+*]|\d+[.)])?\s", re.MULTILINE)
+
+
+class MarkupRefused(ValueError):
+    """Text the pipeline will not render; the message is for the editor."""
+
+
+def normalize_newlines(source: str) -> str:
+    """Browsers send CRLF; counted in characters, a line end is one."""
+    return source.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _nesting(source: str) -> int:
+    """The deepest list or quote level the text asks for (4 columns or one > each)."""
+    deepest = 0
+    for match in _LIST_OR_QUOTE_RE.finditer(source):
+        prefix = match.group(1).replace("\t", "    ")
+        # Indentation nests only list items: an indented code line is not a level.
+        indent = len(prefix.replace(">", "")) // 4 if match.group(2) else 0
+        deepest = max(deepest, prefix.count(">") + indent)
+    return deepest
+
+
+def check_markdown_limits(source: str) -> None:
+    """The cheap refusals, before any rendering work."""
+    if len(source) > MAX_BODY_CHARS:
+        raise MarkupRefused(
+            f"The text is {len(source):,} characters long; the limit is "
+            f"{MAX_BODY_CHARS:,}. Split it into several articles or story updates."
+        )
+    if _nesting(source) > MAX_NESTING:
+        raise MarkupRefused(
+            f"Lists or quotes are nested more than {MAX_NESTING} levels deep."
+        )
+
+
+def render_within_budget(source: str, seconds: float = RENDER_SECONDS) -> Rendered:
+    """`render_markdown` for untrusted text: refused (MarkupRefused) if it is too
+    long, too deeply nested or takes more than `seconds` to render.
+
+    The outcome is remembered for the same text, so the save that follows a
+    validated form does not render it again, and a refused text is refused at
+    once the second time (the admin validates before its transaction opens)."""
+    source = source or ""
+    known = _recent.get(source)
+    if known is None:
+        try:
+            check_markdown_limits(source)
+            known = _render_in_child(source, seconds)
+        except MarkupRefused as refusal:
+            known = refusal
+        _remember(source, known)
+    if isinstance(known, MarkupRefused):
+        raise known
+    return known
+
+
+def _render_in_child(source: str, seconds: float) -> Rendered:
+    if not hasattr(os, "fork"):  # pragma: no cover - not a platform we serve from
+        return render_markdown(source)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: render, report as JSON, leave without cleanup
+        status = 1
+        try:
+            os.close(read_end)
+            _limit_child_memory()
+            try:
+                outcome = {"rendered": asdict(render_markdown(source))}
+            except RecursionError:
+                outcome = {"refused": "nesting"}
+            with os.fdopen(write_end, "w", encoding="utf-8") as pipe:
+                json.dump(outcome, pipe)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    received = bytearray()
+    deadline = time.monotonic() + seconds
+    readable = selectors.DefaultSelector()  # select() fails past fd 1023
+    readable.register(read_end, selectors.EVENT_READ)
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not readable.select(remaining):
+                raise MarkupRefused(
+                    f"This text takes more than {seconds:g} seconds to render, "
+                    "usually because of thousands of unclosed brackets, emphasis "
+                    "marks or HTML tags. Remove them and save again."
+                )
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            received += chunk
+    finally:
+        readable.close()
+        os.close(read_end)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    try:
+        outcome = json.loads(received)
+    except ValueError:
+        outcome = {"refused": "failed"}
+    if "rendered" in outcome:
+        return Rendered(**outcome["rendered"])
+    if outcome["refused"] == "nesting":
+        raise MarkupRefused("The text is nested too deeply to render.")
+    raise MarkupRefused("The text could not be rendered. Simplify it and try again.")
+
+
+CHILD_MEMORY_HEADROOM = 512 * 1024 * 1024
+
+
+def _limit_child_memory() -> None:
+    """The child may grow by CHILD_MEMORY_HEADROOM beyond what it inherited:
+    text that would balloon fails there (a refusal), not in the worker."""
+    with contextlib.suppress(OSError, ValueError, ImportError):
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            inherited = int(statm.read().split()[0]) * resource.getpagesize()
+        limit = inherited + CHILD_MEMORY_HEADROOM
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+_RECENT_SIZE = 8
+_recent: dict[str, Rendered | MarkupRefused] = {}
+_recent_lock = threading.Lock()
+
+
+def _remember(source: str, outcome: Rendered | MarkupRefused) -> None:
+    with _recent_lock:
+        _recent.pop(source, None)
+        _recent[source] = outcome
+        while len(_recent) > _RECENT_SIZE:
+            del _recent[next(iter(_recent))]
+
+
+def _remembered(render):
+    """A save right after validation reuses the validated rendering (rendered once)."""
+
+    @functools.wraps(render)
+    def wrapper(source: str) -> Rendered:
+        known = _recent.get(source or "")
+        return known if isinstance(known, Rendered) else render(source)
+
+    return wrapper
+
+
+render_markdown = _remembered(render_markdown)
+# Extensions import lazily on first use: import them here, before any fork.
+markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)

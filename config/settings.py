@@ -66,7 +66,7 @@ if SITE_URL and SITE_URL not in CSRF_TRUSTED_ORIGINS:
     CSRF_TRUSTED_ORIGINS.append(f"{_site.scheme}://{_site.netloc}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "blog.apps.NewsroomAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "taggit",
+    "blog.apps.LoginAttemptsConfig",  # axes, named in our language
+    "django_otp",
+    "blog.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp, likewise
     "django_tasks",
     "blog.apps.JobQueueConfig",  # django_tasks_db, named in our language
     "blog",
@@ -89,9 +92,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "blog.middleware.ContentSecurityPolicyMiddleware",
+    # Axes reads the outcome of a login the views below it produced.
+    "axes.middleware.AxesMiddleware",
+    # Innermost: turns a database failure in a view into a stale copy or 503.
     "blog.degrade.DatabaseOutageMiddleware",
 ]
 
@@ -359,4 +366,43 @@ DATELINE = {
     # A claimed ping is held this long; an unclaimed one this late is re-sent.
     "QUEUE_LEASE_SECONDS": float(os.environ.get("DATELINE_QUEUE_LEASE_SECONDS", "60")),
     "UPLOAD_MAX_PIXELS": int(os.environ.get("DATELINE_UPLOAD_MAX_PIXELS", 40_000_000)),
+    # Every staff login needs a TOTP code (blog/admin_site.py); off by default
+    # so `make run` stays one command. Staff with a device give one anyway.
+    "REQUIRE_2FA": env_bool("DATELINE_REQUIRE_2FA"),
 }
+
+# --- Trust: bounds and doors (issue 9) ---------------------------------------
+# Above the body limit (blog/markup.py MAX_BODY_CHARS, 200,000 characters, up
+# to ~2.4 MB once URL-encoded) with room for a pasted 10 MB text, so the
+# form can refuse it with an error and give the text back; past this, a
+# request gets a 413 page that says why (config/urls.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(
+    os.environ.get("DATELINE_MAX_POST_BYTES", 16 * 1024 * 1024)
+)
+
+# The admin's address (a guessable /admin/ draws password guessing).
+ADMIN_PATH = os.environ.get("DJANGO_ADMIN_PATH", "admin/").strip("/") + "/"
+
+# Staff sessions end after 12 hours (a working day) or when the browser closes
+# for DJANGO_SESSION_AT_BROWSER_CLOSE=1; README, Security.
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 12 * 60 * 60))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_AT_BROWSER_CLOSE")
+
+# Login throttling (django-axes): five wrong passwords lock that username from
+# that address for 15 minutes, so a guesser elsewhere cannot lock an editor
+# out. Behind N trusted proxies (DJANGO_TRUSTED_PROXY_COUNT), the client
+# address is the Nth from the right in X-Forwarded-For; otherwise the header
+# is ignored (blog/middleware.py, client_address).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+AXES_FAILURE_LIMIT = int(os.environ.get("DATELINE_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("DATELINE_LOCKOUT_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "blog.middleware.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = DATELINE["SITE_NAME"]

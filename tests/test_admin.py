@@ -1,13 +1,21 @@
 """blog/admin.py: the newsroom's write path, driven through the test client."""
 
+import http.cookiejar
+import re
+import threading
+import time
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from lxml import html as lxml_html
 
+from blog.markup import MAX_BODY_CHARS, RENDER_SECONDS
 from blog.models import Post, Tag
 from tests.factories import make_post, make_section, make_tag
+from tests.test_server import server as gunicorn_on_sqlite  # noqa: F401
 from tests.xss import script_vectors
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +329,276 @@ def test_publishing_with_a_chosen_time_keeps_it(staff_client):
     )
     draft.refresh_from_db()
     assert abs((draft.published_at - chosen).total_seconds()) < 1
+
+
+# --- Bounded rendering in the admin (issue 9) ------------------------------
+
+
+def test_body_field_says_and_enforces_its_limit_in_the_browser(staff_client):
+    """The body textarea carries maxlength and its help text names the limit."""
+    doc = lxml_html.fromstring(staff_client.get("/admin/blog/post/add/").content)
+    body = doc.cssselect("textarea[name=body]")[0]
+    assert body.get("maxlength") == str(MAX_BODY_CHARS)
+    assert (
+        f"{MAX_BODY_CHARS:,} characters"
+        in doc.cssselect("#id_body_helptext")[0].text_content()
+    )
+
+
+def test_pathological_body_is_a_form_error_that_keeps_the_text(staff_client, settings):
+    """A body that would render for minutes is refused in seconds, text kept, nothing written."""
+    body = "[" * 50000
+    data = form_data(body=body, author=staff_client.user.pk)
+    start = time.monotonic()
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert time.monotonic() - start < RENDER_SECONDS + 3
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.content)
+    assert "takes more than" in doc.cssselect(".errorlist")[0].text_content()
+    assert doc.cssselect("textarea[name=body]")[0].text_content().strip() == body
+    assert not Post.objects.exists()
+
+
+def test_pathological_story_update_is_a_form_error(staff_client):
+    """A story update over budget is refused like a body."""
+    post = make_post()
+    data = form_data(slug=post.slug, section=post.section, author=post.author_id)
+    data.update(
+        {
+            "updates-TOTAL_FORMS": "1",
+            "updates-0-published_at_0": "2026-01-02",
+            "updates-0-published_at_1": "10:00:00",
+            "updates-0-body": "> " * 1000 + "deep",
+        }
+    )
+    response = staff_client.post(f"/admin/blog/post/{post.pk}/change/", data)
+    assert response.status_code == 200
+    assert b"nested more than" in response.content
+    assert not post.updates.exists()
+
+
+@pytest.mark.parametrize("megabytes", [1, 10])
+def test_huge_body_is_a_form_error_that_keeps_the_text(staff_client, megabytes):
+    """A 1 MB or 10 MB body of varied words gets a form error and the text back,
+    not a tsvector 500 on PostgreSQL or a bare 400."""
+    words = [f"w{n:x}q" for n in range(50000)]
+    body = " ".join(words * (megabytes * 1_000_000 // 400_000 + 1))[
+        : megabytes * 1_000_000
+    ]
+    data = form_data(body=body, author=staff_client.user.pk)
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.content)
+    assert "the limit is 200,000" in doc.cssselect(".errorlist")[0].text_content()
+    assert doc.cssselect("textarea[name=body]")[0].text_content().strip() == body
+    assert not Post.objects.exists()
+
+
+def test_body_of_distinct_words_at_the_limit_saves_and_is_searchable(staff_client):
+    """The limit keeps any body inside PostgreSQL's 1 MB tsvector: a body of
+    distinct words at the limit saves, and its last word is found."""
+    from blog.search import search_posts
+
+    words, length, n = [], 0, 0
+    while length + 10 < MAX_BODY_CHARS:
+        words.append(f"z{n:x}q")
+        length += len(words[-1]) + 1
+        n += 1
+    data = form_data(body=" ".join(words), author=staff_client.user.pk)
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 302
+    assert search_posts(words[-1]).count() == 1
+
+
+def test_crlf_body_at_the_limit_is_accepted(staff_client):
+    """What the browser lets through (maxlength counts a line end once) saves."""
+    body = ("x" * 99 + "\r\n") * (MAX_BODY_CHARS // 100)
+    data = form_data(body=body, author=staff_client.user.pk)
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 302
+    assert "\r" not in Post.objects.get().body
+
+
+def test_request_over_the_upload_limit_is_413_with_a_message(staff_client, settings):
+    """A POST past DATA_UPLOAD_MAX_MEMORY_SIZE gets a page that says what happened."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    staff_client.raise_request_exception = False
+    data = form_data(body="x" * 5000, author=staff_client.user.pk)
+    response = staff_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 413
+    assert b"too large" in response.content
+
+
+# --- No 5xx for anything an editor can send (issue 9) ----------------------
+
+JUNK = ["\x00", "abc", "-1", "99999999999999999999", "2026-13-45", "1e400", "'", "[]"]
+LIST_PARAMETERS = {
+    "post": [
+        "status__exact", "section__id__exact", "tags__id__exact", "author__id__exact",
+        "state", "published_at__year", "published_at__month", "published_at__day",
+        "slug__startswith", "q", "o", "p", "e", "all", "_changelist_filters",
+    ],
+    "section": ["q", "o", "p", "slug__startswith", "position__gt"],
+    "tag": ["q", "o", "p", "name__iexact"],
+}  # fmt: skip
+FORM_FIELDS = {
+    "post": [
+        "title", "slug", "section", "tags", "summary", "body", "status", "author",
+        "published_at", "published_at_0", "published_at_1", "lead_image_alt",
+    ],
+    "section": ["name", "slug", "description", "position"],
+    "tag": ["name", "slug", "description"],
+}  # fmt: skip
+
+
+@pytest.fixture
+def fuzz_client(staff_client):
+    make_post(title="Existing", slug="existing")
+    staff_client.raise_request_exception = False
+    return staff_client
+
+
+def server_errors(client, requests) -> list:
+    """The (method, url, data) of every request that answered 5xx."""
+    failures = []
+    for method, url, data in requests:
+        if getattr(client, method)(url, data).status_code >= 500:
+            failures.append((method, url, data))
+    return failures
+
+
+@pytest.mark.parametrize("model", LIST_PARAMETERS)
+def test_list_filters_and_search_never_answer_5xx(fuzz_client, model):
+    """Any list filter, ordering, page or search value answers 4xx or a list, never 5xx."""
+    requests = [
+        ("get", f"/admin/blog/{model}/", {name: value})
+        for name in LIST_PARAMETERS[model]
+        for value in JUNK
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+def test_autocomplete_never_answers_5xx(fuzz_client):
+    """The section autocomplete answers junk terms and parameters without a 5xx."""
+    base = {"app_label": "blog", "model_name": "post", "field_name": "section"}
+    requests = [
+        ("get", "/admin/autocomplete/", {**base, name: value})
+        for name in ["term", "page", "app_label", "model_name", "field_name"]
+        for value in JUNK
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+@pytest.mark.parametrize("model", FORM_FIELDS)
+def test_add_form_initial_values_never_answer_5xx(fuzz_client, model):
+    """Junk initial values in the add form's query string never give a 5xx."""
+    requests = [
+        ("get", f"/admin/blog/{model}/add/", {name: value})
+        for name in FORM_FIELDS[model]
+        for value in JUNK
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+@pytest.mark.parametrize("model", FORM_FIELDS)
+def test_unknown_object_ids_never_answer_5xx(fuzz_client, model):
+    """Unknown, junk or huge ids on change, history and delete pages answer 3xx/4xx."""
+    requests = [
+        ("get", f"/admin/blog/{model}/{value}/{page}/", None)
+        for value in ["abc", "%00", "99999999999999999999", "-1", "0"]
+        for page in ["change", "history", "delete"]
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+UPDATE_FORM = {
+    "updates-TOTAL_FORMS": "1",
+    "updates-0-published_at_0": "2026-01-02",
+    "updates-0-published_at_1": "10:00:00",
+    "updates-0-body": "An update.",
+}
+
+
+@pytest.mark.parametrize("model", FORM_FIELDS)
+def test_posted_junk_is_a_form_error_never_a_5xx(fuzz_client, model):
+    """Junk in any field of the post (with a story update), section and tag
+    forms is a form error or a save, never a 5xx."""
+    valid = {
+        "post": {**form_data(), **UPDATE_FORM, "author": fuzz_client.user.pk},
+        "section": {"name": "Desk", "slug": "desk", "position": "1"},
+        "tag": {"name": "Topic", "slug": "topic"},
+    }[model]
+    fields = FORM_FIELDS[model] + (list(UPDATE_FORM) if model == "post" else [])
+    requests = [
+        ("post", f"/admin/blog/{model}/add/", {**valid, name: value})
+        for name in fields
+        for value in JUNK
+    ]
+    assert server_errors(fuzz_client, requests) == []
+
+
+# --- No write lock held while Markdown renders (gunicorn + SQLite file) -----
+
+
+class Editor:
+    """An editor's browser session against a running server, by plain HTTP."""
+
+    def __init__(self, base, username, password):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.post("/admin/login/?next=/admin/", "/admin/login/",
+                  {"username": username, "password": password})  # fmt: skip
+
+    def post(self, url, form_url, data):
+        page = self.opener.open(self.base + form_url, timeout=30).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(
+            self.base + url, body, headers={"Referer": self.base + form_url}
+        )
+        with self.opener.open(request, timeout=60) as response:
+            return response.geturl(), response.read().decode()
+
+
+def test_a_slow_body_never_blocks_another_editors_save(request):
+    """While one editor's pathological body renders until refused, a second
+    editor's save on the same SQLite file goes through at once (issue 9: it
+    used to fail with "database is locked")."""
+    base, manage = request.getfixturevalue("gunicorn_on_sqlite")
+    manage("shell", "-c", "from tests.factories import make_staff; make_staff(username='one'); make_staff(username='two')")  # fmt: skip
+    one, two = (Editor(base, name, "correct horse battery staple") for name in ("one", "two"))  # fmt: skip
+
+    def new_post(slug, body):
+        # The demo's first section and first user (the desk) exist in the server's database.
+        return {
+            "title": slug, "slug": slug, "section": "1", "tags": "", "summary": "",
+            "body": body, "status": "draft", "author": "1",
+            "published_at_0": "2026-11-29", "published_at_1": "10:00:00",
+            "lead_image_alt": "", "lead_image_caption": "",
+            **{f"updates-{k}": v for k, v in
+               {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0", "MIN_NUM_FORMS": "0", "MAX_NUM_FORMS": "1000"}.items()},
+        }  # fmt: skip
+
+    results = {}
+
+    def save_slow_body():
+        results["slow"] = one.post(
+            "/admin/blog/post/add/",
+            "/admin/blog/post/add/",
+            new_post("slow", "[" * 50000),
+        )
+
+    slow = threading.Thread(target=save_slow_body)
+    slow.start()
+    time.sleep(1)
+    start = time.monotonic()
+    url, _ = two.post("/admin/blog/post/add/", "/admin/blog/post/add/",
+                      new_post("quick", "A normal article.\n\n## Part\n\nText."))  # fmt: skip
+    quick_seconds = time.monotonic() - start
+    slow.join()
+    assert url.endswith("/admin/blog/post/")  # saved, redirected to the list
+    assert quick_seconds < 2
+    slow_url, slow_page = results["slow"]
+    assert slow_url.endswith("/add/") and "takes more than" in slow_page

@@ -99,6 +99,15 @@ def test_draft_status_is_kept():
         ("---\ntitle: T\nsection: W\npublished: yesterday\n---\nBody.", "not a date"),
         ("---\ntitle: T\nsection: W\nstatus: maybe\n---\nBody.", "status must be"),
         ("---\ntitle: '!!!'\nsection: W\n---\nBody.", "slug"),
+        ("---\ntitle: T\nsection: W\nupdates: 5\n---\nBody.", "updates must be"),
+        ("---\ntitle: T\nsection: W\n---\n" + "[" * 50000, "takes more than"),
+        ("---\ntitle: T\nsection: W\n---\n" + "> " * 500 + "x", "nested more"),
+        ("---\ntitle: T\nsection: W\n---\n" + "x" * 200_001, "the limit is"),
+        (
+            "---\ntitle: T\nsection: W\nupdates:\n- published: 2026-01-01\n"
+            "  body: '" + "*a" * 50000 + "'\n---\nBody.",
+            "an update: This text takes more than",
+        ),
     ],
 )
 def test_bad_files_are_refused_with_a_reason(text, message):
@@ -106,6 +115,7 @@ def test_bad_files_are_refused_with_a_reason(text, message):
     with pytest.raises(ImportProblem, match=message):
         import_markdown(text)
     assert Post.objects.count() == 0
+    assert Section.objects.count() == 0
 
 
 def test_shared_article_imports_with_five_subsections_and_five_tags(shared_article):

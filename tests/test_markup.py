@@ -1,15 +1,25 @@
 """blog/markup.py: Markdown in, sanitised HTML, outline and word count out."""
 
 import json
+import random
+import string
+import time
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 
+from blog import markup
 from blog.markup import (
+    MAX_BODY_CHARS,
+    MarkupRefused,
     absolutize_urls,
     html_to_text,
+    normalize_newlines,
     reading_minutes,
     render_markdown,
+    render_within_budget,
     sanitize_html,
 )
 from tests.conftest import SHARED
@@ -276,3 +286,125 @@ def test_absolutize_urls_keeps_markup_safe():
             render_markdown(vector).html, "https://news.example/"
         )
         assert script_vectors(html_out) == []
+
+
+# --- The render budget (issue 9) -------------------------------------------
+
+PATHOLOGICAL = {
+    "unclosed brackets": "[" * 50000,
+    "unclosed links": "[a](" * 20000,
+    "unclosed divs": "<div>" * 20000,
+    "unclosed emphasis": "*a" * 50000,
+}
+# Time from the deadline to the answer: killing and reaping the child.
+KILL_SLACK_SECONDS = 1.5
+
+
+@pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_pathological_markdown_is_refused_at_the_deadline(source):
+    """Text that would render for minutes is refused when the budget runs out."""
+    start = time.monotonic()
+    with pytest.raises(MarkupRefused, match="takes more than 1 seconds"):
+        render_within_budget(source, seconds=1)
+    assert time.monotonic() - start < 1 + KILL_SLACK_SECONDS
+
+
+def test_deep_nesting_is_refused_before_rendering():
+    """A list or quote nested past the limit is refused at once, not by RecursionError."""
+    deep_list = "".join("\t" * level + "- x\n" for level in range(300))
+    for source in (deep_list, ">" * 1000 + " x"):
+        start = time.monotonic()
+        with pytest.raises(MarkupRefused, match="nested more than"):
+            render_within_budget(source)
+        assert time.monotonic() - start < 0.5
+
+
+def test_recursion_in_the_renderer_is_a_refusal_not_a_crash():
+    """Past the pre-check, the child's RecursionError still comes back as a refusal."""
+    deep_list = "".join("\t" * level + "- x\n" for level in range(300))
+    with pytest.raises(MarkupRefused, match="nested too deeply"):
+        markup._render_in_child(deep_list, seconds=30)
+
+
+def test_a_render_that_outgrows_its_memory_is_a_refusal(monkeypatch):
+    """The child's memory is bounded: running out is a refusal, not a dead worker."""
+    monkeypatch.setattr(markup, "CHILD_MEMORY_HEADROOM", 1024 * 1024)
+    source = "\n\n".join(f"Paragraph {n} with *emphasis*." for n in range(20000))
+    # Refused either way: the child dies of MemoryError ("could not be
+    # rendered") or, when free memory it inherited lets it crawl on, hits
+    # the deadline.
+    with pytest.raises(MarkupRefused, match=r"could not be rendered|takes more than"):
+        markup._render_in_child(source, seconds=10)
+
+
+def test_indented_code_is_not_nesting():
+    """Deeply indented code lines do not count as list levels."""
+    code = "```\n" + "".join(" " * 120 + "x = 1\n" for _ in range(5)) + "```\n"
+    assert "x = 1" in render_within_budget(code).html
+
+
+def test_body_over_the_size_limit_is_refused_with_the_numbers():
+    """The refusal names the length and the limit."""
+    with pytest.raises(MarkupRefused, match="200,001 characters long; the limit is"):
+        render_within_budget("a" * (MAX_BODY_CHARS + 1))
+
+
+def test_budgeted_rendering_equals_the_inner_function():
+    """The child renders exactly what the trusted inner function renders."""
+    source = "## One\n\nText with *emphasis* and a [link](https://example.org).\n"
+    assert render_within_budget(source) == markup.render_markdown.__wrapped__(source)
+
+
+def test_a_long_varied_body_renders_within_the_budget():
+    """A body at the size limit of ordinary prose fits the time budget."""
+    rng = random.Random(9)  # noqa: S311 - reproducible text, not a secret
+    words = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 11))) for _ in range(4000)]  # fmt: skip
+    paragraphs = []
+    while sum(map(len, paragraphs)) < MAX_BODY_CHARS - 2000:
+        paragraphs.append(" ".join(rng.choices(words, k=150)))
+    rendered = render_within_budget("\n\n".join(paragraphs))
+    assert rendered.word_count > 25_000
+
+
+def test_validated_text_is_not_rendered_again_on_save():
+    """The save after a validated form reuses the rendering (rendered once)."""
+    source = "## Once\n\nRendered once, at validation.\n"
+    validated = render_within_budget(source)
+    assert markup.render_markdown(source) is validated
+
+
+def test_newlines_are_normalised_for_counting():
+    """Browsers send CRLF; a line end counts as one character."""
+    assert normalize_newlines("a\r\nb\rc\n") == "a\nb\nc\n"
+
+
+MARKDOWN_ALPHABET = st.sampled_from(
+    [*"[]()<>*_`#>-+!|:\\\"'=&;/ \n\t.1aZé", "javascript:", "data:", "vbscript:", "<script>", "<img src=x onerror=", "<a href=",
+       "<div>", "</div>", "<svg onload=", "{: onclick=x}", "](", "![", "    ", "```", "&#x6a;",
+       "[^1]", "[^1]: ", "\n\n", "<!--", "-->", "<style>", " style=\"x:url(j)\""]
+)  # fmt: skip
+
+
+@hypothesis.settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+@hypothesis.given(
+    st.one_of(
+        st.text(max_size=400),
+        st.lists(MARKDOWN_ALPHABET, max_size=200).map("".join),
+        st.tuples(MARKDOWN_ALPHABET, st.integers(1, 40000)).map(lambda t: t[0] * t[1]),
+    )
+)
+def test_any_markdown_renders_safely_within_the_budget(source):
+    """Random and adversarial Markdown never raises anything but a refusal, never
+    emits script, and always answers within the budget."""
+    start = time.monotonic()
+    try:
+        rendered = render_within_budget(source, seconds=2)
+    except MarkupRefused:
+        rendered = None
+    assert time.monotonic() - start < 2 + KILL_SLACK_SECONDS
+    if rendered is not None:
+        assert script_vectors(rendered.html) == []

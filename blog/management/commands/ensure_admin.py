@@ -2,6 +2,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 
 class Command(BaseCommand):
@@ -11,7 +12,8 @@ class Command(BaseCommand):
         users = get_user_model()
         if users.objects.filter(username="admin").exists():
             self.stdout.write(
-                "Admin: log in at /admin/ as `admin` with the password printed when it "
+                f"Admin: log in at {reverse('admin:index')} as `admin` with the password "
+                "printed when it "
                 "was created (forgotten? `make admin-password` sets a new one)."
             )
             return

@@ -1,0 +1,80 @@
+"""The newsroom's admin site: the doors editors come in by (issue 9).
+
+- Login asks for a TOTP token from anyone who has a confirmed device
+  (django-otp), and from every editor when DATELINE["REQUIRE_2FA"] is on.
+- Every admin view refuses NUL characters in its query string (400): they can
+  never be valid and PostgreSQL rejects them with an error deep in a query.
+"""
+
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext as _
+from django_otp import user_has_device
+from django_otp.admin import OTPAdminAuthenticationForm
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+class StaffLoginForm(OTPAdminAuthenticationForm):
+    """Password, then a one-time token when the user has a device or 2FA is required."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["otp_token"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric"}
+        )
+
+    def clean(self):
+        cleaned = super(OTPAdminAuthenticationForm, self).clean()
+        user = self.get_user()
+        if user is None:
+            return cleaned
+        if user_has_device(user):
+            self.clean_otp(user)
+        elif settings.DATELINE["REQUIRE_2FA"]:
+            raise forms.ValidationError(
+                _(
+                    "This newsroom requires an authenticator code, and none is set "
+                    "up for your account yet: ask an editor-in-chief to add one."
+                ),
+                code="no_device",
+            )
+        return cleaned
+
+    def _chosen_device(self, user):
+        """The login page has no device menu: newsroom staff have one
+        authenticator (TOTP), so the code is checked against it."""
+        return super()._chosen_device(user) or (
+            TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+        )
+
+
+class NewsroomAdminSite(AdminSite):
+    login_form = StaffLoginForm
+    login_template = "admin/login_otp.html"
+
+    def each_context(self, request):
+        return {
+            **super().each_context(request),
+            "require_2fa": settings.DATELINE["REQUIRE_2FA"],
+        }
+
+    def has_permission(self, request):
+        """With REQUIRE_2FA on, a session that has not given a token is not staff."""
+        if settings.DATELINE["REQUIRE_2FA"] and not request.user.is_verified():
+            return False
+        return super().has_permission(request)
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def refuse_nul(request, *args, **kwargs):
+            if any("\x00" in key + value for key, value in request.GET.items()):
+                return HttpResponseBadRequest(_("NUL characters are not allowed."))
+            return inner(request, *args, **kwargs)
+
+        return refuse_nul
