@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+)
 from django.db import connection
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -156,3 +161,24 @@ def ensure_postgres_index(conn) -> None:
         cursor.execute(
             "CREATE INDEX IF NOT EXISTS post_search_gin ON blog_post USING gin (search_vector)"
         )
+
+
+def postgres_search_document(post=None):
+    """The weighted document PostgreSQL search matches against (title, then
+    summary, then body), from the row's columns, or from `post`'s values for
+    an INSERT. Post.save writes the same expression one row at a time;
+    `manage.py generate_posts` inserts it with a whole batch.
+    """
+    if post is None:
+        title, summary, body = F("title"), F("summary"), F("body_text")
+    else:
+        title, summary, body = (
+            Value(post.title),
+            Value(post.summary),
+            Value(post.body_text),
+        )
+    return (
+        SearchVector(title, weight="A", config="english")
+        + SearchVector(summary, weight="B", config="english")
+        + SearchVector(body, weight="C", config="english")
+    )
