@@ -128,3 +128,16 @@ def test_malformed_site_url_is_refused(value):
     """A SITE_URL that is not http(s)://host stops startup with a clear message."""
     result = django("", DJANGO_SECRET_KEY="k", SITE_URL=value)
     assert result.returncode != 0 and "SITE_URL must look like" in result.stderr
+
+
+def test_dateline_cache_off_turns_every_cache_alias_into_a_dummy(tmp_path):
+    """DATELINE_CACHE=off (the bench's render path) leaves no working cache alias."""
+    code = (
+        "from django.conf import settings; "
+        "print(sorted({c['BACKEND'] for c in settings.CACHES.values()}))"
+    )
+    env = {"DJANGO_SECRET_KEY": "k", "DATELINE_VAR_DIR": str(tmp_path)}
+    off = django(code, DATELINE_CACHE="off", REDIS_URL="redis://127.0.0.1:1/0", **env)
+    assert off.stdout.strip() == "['django.core.cache.backends.dummy.DummyCache']"
+    on = django(code, **env)
+    assert "DummyCache" not in on.stdout and "LocMemCache" in on.stdout
