@@ -405,6 +405,7 @@ def breaking_news(db, targets, memory) -> Row:
     server = Server(env, app="bench.wsgi:application")
     try:
         paths = breaking_paths(targets)
+        warm(server, paths)  # the steady state before the story breaks
         load(server, paths, BREAKING_CONNECTIONS, WARMUP)
         updater = subprocess.Popen(
             [PYTHON, str(BENCH / "newsroom.py"), "breaking",
@@ -418,11 +419,16 @@ def breaking_news(db, targets, memory) -> Row:
     finally:
         server.stop()
     page = (
-        f"breaking news: {BREAKING_SECONDS:g} s, {updates} story updates, "
-        "Zipf over 1,000 articles + home, section, feeds"
+        f"breaking news: {BREAKING_SECONDS:g} s, a story update every "
+        f"{UPDATE_EVERY:g} s, Zipf over 1,000 articles + home, section, feeds"
     )
     row = Row(db.size, db.label, "on", page, result, connections=BREAKING_CONNECTIONS)
-    print(f"bench: {page}: {result['rps']:,.0f} req/s", flush=True)
+    print(
+        f"bench: {db.size:,} posts, {db.label}: {page}: {updates} updates added, "
+        f"{result['rps']:,.0f} req/s, p99 {result['p99_ms']:.0f} ms, "
+        f"hits {result['hits']}, misses {result['misses']}",
+        flush=True,
+    )
     return row
 
 
@@ -458,7 +464,7 @@ def report(rows, memory, built, started, tool) -> str:
         f"(2 threads, {CONNECTIONS} connections unless stated, {SECONDS:g} s per "
         f"row after {WARMUP:g} s of warm-up). Cache off = every cache alias a "
         "DummyCache (DATELINE_CACHE=off). x trivial = req/s ÷ the trivial view's "
-        "req/s on the same server. Hit rate from bench/wsgi.py (a request that "
+        "req/s on the same server; vs N posts = that share over the same row's share at the smallest size (1.00 = flat). Hit rate from bench/wsgi.py (a request that "
         "wrote nothing to a cache).",
         "",
         "Archives: "
@@ -469,12 +475,25 @@ def report(rows, memory, built, started, tool) -> str:
         ),
         "",
         "| posts | database + cache | cache | page | req/s | p50 ms | p99 ms "
-        "| errors | x trivial | hit rate |",
-        "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| errors | x trivial | vs {min(SIZES):,} posts | hit rate |",
+        "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def share(row):
+        return row.result["rps"] / row.ceiling if row.ceiling else 0.0
+
+    smallest = {
+        (row.database, row.cache, row.page): share(row)
+        for row in rows
+        if row.size == min(SIZES)
+    }
     for row in rows:
         r = row.result
-        ratio = f"{r['rps'] / row.ceiling:.2f}" if row.ceiling else ""
+        ratio = f"{share(row):.2f}" if row.ceiling else ""
+        # The scale target: a page's share of the ceiling at this size over
+        # its share at the smallest size (1.00 = perfectly flat).
+        base = smallest.get((row.database, row.cache, row.page))
+        flat = f"{share(row) / base:.2f}" if base and row.size != min(SIZES) else ""
         counted = r["hits"] + r["misses"]
         hit_rate = f"{100 * r['hits'] / counted:.0f}%" if counted else ""
         page = row.page
@@ -483,7 +502,7 @@ def report(rows, memory, built, started, tool) -> str:
         lines.append(
             f"| {row.size:,} | {row.database} | {row.cache} | {page} "
             f"| {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
-            f"| {r['errors']} | {ratio} | {hit_rate} |"
+            f"| {r['errors']} | {ratio} | {flat} | {hit_rate} |"
         )
     lines += ["", "Worker memory (VmRSS of each gunicorn worker after its runs):", ""]
     for (size, label, cache), rss in memory.items():
