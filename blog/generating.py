@@ -130,7 +130,12 @@ UPDATES = (
 )  # fmt: skip
 
 WORDS_TARGET = 1200
-ZIPF_EXPONENT = 1.1
+# Tag popularity: with 400 tags and s = 0.75 the commonest tag is on about
+# one post in five and the rarest on a few in ten thousand, roughly what a
+# news site's tag cloud looks like (a steeper curve would put one tag on most
+# posts and make tag pages and related posts unrealistically expensive).
+TAG_COUNT = 400
+ZIPF_EXPONENT = 0.75
 
 
 def zipf_weights(count: int, exponent: float = ZIPF_EXPONENT) -> list[float]:
@@ -142,10 +147,13 @@ def zipf_weights(count: int, exponent: float = ZIPF_EXPONENT) -> list[float]:
 
 @cache
 def tag_names() -> tuple[str, ...]:
-    """Every tag name, most used first: places and topics interleaved."""
+    """Every tag name, most used first: places and topics interleaved, then
+    pairs of them ("Iran energy"), TAG_COUNT in all."""
     names = []
     for place, topic in itertools.zip_longest(PLACES, TOPICS):
         names += [name for name in (place, topic) if name]
+    pairs = (f"{place} {topic.lower()}" for topic in TOPICS for place in PLACES)
+    names += itertools.islice(pairs, TAG_COUNT - len(names))
     return tuple(names)
 
 
