@@ -14,7 +14,7 @@ from django.contrib.postgres.search import (
     SearchVector,
 )
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, F, OuterRef
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -163,22 +163,13 @@ def ensure_postgres_index(conn) -> None:
         )
 
 
-def postgres_search_document(post=None):
+def postgres_search_document():
     """The weighted document PostgreSQL search matches against (title, then
-    summary, then body), from the row's columns, or from `post`'s values for
-    an INSERT. Post.save writes the same expression one row at a time;
-    `manage.py generate_posts` inserts it with a whole batch.
+    summary, then body). Post.save writes the same expression one row at a
+    time; `manage.py generate_posts` writes it for a whole batch in one UPDATE.
     """
-    if post is None:
-        title, summary, body = F("title"), F("summary"), F("body_text")
-    else:
-        title, summary, body = (
-            Value(post.title),
-            Value(post.summary),
-            Value(post.body_text),
-        )
     return (
-        SearchVector(title, weight="A", config="english")
-        + SearchVector(summary, weight="B", config="english")
-        + SearchVector(body, weight="C", config="english")
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("summary", weight="B", config="english")
+        + SearchVector("body_text", weight="C", config="english")
     )
