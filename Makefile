@@ -21,7 +21,7 @@ help:
 	@echo "make run    install, migrate, load demo content, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff and hadolint"
-	@echo "make bench  throughput and latency of the main pages and feeds (gunicorn)"
+	@echo "make bench  throughput and latency at 1,000 and 100,000 posts (BENCH_QUICK=1 BENCH_SIZES=1000 for a few minutes)"
 	@echo "make cluster  three nodes, a worker, S3, Redis and an nginx cache on 127.0.0.1, proven"
 
 $(PY):

@@ -179,6 +179,14 @@ else:
         }
     }
 
+# DATELINE_CACHE=off turns every cache alias into a DummyCache: `make bench`
+# measures the render path that way (issue 8). Keep this after every alias.
+if os.environ.get("DATELINE_CACHE", "on").strip().lower() == "off":
+    CACHES = {
+        alias: {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+        for alias in CACHES
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"

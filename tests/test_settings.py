@@ -171,3 +171,16 @@ def test_sentry_dsn_reports_errors_to_the_tracker(tmp_path):
     events = [body for path, body in received if path == "/api/42/envelope/"]
     assert any(b"the presses stopped" in body for body in events), received
     assert b'"environment":"ci"' in b"".join(events).replace(b" ", b"")
+
+
+def test_dateline_cache_off_turns_every_cache_alias_into_a_dummy(tmp_path):
+    """DATELINE_CACHE=off (the bench's render path) leaves no working cache alias."""
+    code = (
+        "from django.conf import settings; "
+        "print(sorted({c['BACKEND'] for c in settings.CACHES.values()}))"
+    )
+    env = {"DJANGO_SECRET_KEY": "k", "DATELINE_VAR_DIR": str(tmp_path)}
+    off = django(code, DATELINE_CACHE="off", REDIS_URL="redis://127.0.0.1:1/0", **env)
+    assert off.stdout.strip() == "['django.core.cache.backends.dummy.DummyCache']"
+    on = django(code, **env)
+    assert "DummyCache" not in on.stdout and "LocMemCache" in on.stdout
