@@ -602,3 +602,34 @@ def test_a_slow_body_never_blocks_another_editors_save(request):
     assert quick_seconds < 2
     slow_url, slow_page = results["slow"]
     assert slow_url.endswith("/add/") and "takes more than" in slow_page
+
+
+def test_post_list_shows_who_is_working_on_what(
+    staff_client, django_assert_max_num_queries
+):
+    """State (in review, scheduled for a time, live and updated), author and last
+    editor show in the list, in a number of queries that does not grow per row."""
+    from tests.factories import make_user
+
+    make_post("Waiting", status=Post.Status.REVIEW)
+    make_post("Tomorrow", age=-timedelta(days=1))
+    updated = make_post("Revised", age=timedelta(days=2))
+    Post.objects.filter(pk=updated.pk).update(
+        created_at=updated.published_at, last_edited_by=make_user(username="desk")
+    )
+    with django_assert_max_num_queries(14) as captured:
+        response = staff_client.get("/admin/blog/post/")
+    few = len(captured)
+    rows = {
+        row.cssselect("th a")[0].text: row.text_content()
+        for row in lxml_html.fromstring(response.content).cssselect("#result_list tr")
+        if row.cssselect("th a")
+    }
+    assert "In review" in rows["Waiting"]
+    assert "Scheduled for" in rows["Tomorrow"]
+    assert "Live, updated" in rows["Revised"] and "desk" in rows["Revised"]
+    for _ in range(10):
+        post = make_post(status=Post.Status.REVIEW)
+        Post.objects.filter(pk=post.pk).update(last_edited_by=make_user())
+    with django_assert_max_num_queries(few):
+        staff_client.get("/admin/blog/post/")
