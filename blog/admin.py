@@ -8,6 +8,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
@@ -160,9 +161,58 @@ class StoryUpdateForm(MarkdownBodyForm):
 
 
 class PostAdminForm(MarkdownBodyForm):
+    # Optimistic locking (issue 7): the version of the post the editor opened,
+    # compared on save with the one in the database.
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Post
         fields = "__all__"  # noqa: DJ007 - the admin passes its fieldsets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["version"] = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        sent = self.data.get(self.add_prefix("version"))
+        current = self.initial.get("version")
+        edited = [name for name in self.changed_data if name != "version"]
+        # Saving only story updates (each its own row) or values equal to the
+        # current ones overwrites nothing, so it never conflicts.
+        if sent and current and sent != current and edited:
+            self.refuse_stale_save(current)
+        return cleaned_data
+
+    def refuse_stale_save(self, current):
+        """Someone saved since this editor opened the post: refuse, keep what
+        they typed, and let a second, informed save replace the other version."""
+        post = self.instance
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = current
+        editor = post.last_edited_by
+        raise forms.ValidationError(
+            format_html(
+                '{} <a href="{}">{}</a> · <a href="{}">{}</a>',
+                _(
+                    "%(editor)s saved this post at %(time)s, after you opened it. "
+                    "Your text is kept below and nothing was saved: compare it "
+                    "with their version, then save again to replace it."
+                )
+                % {
+                    "editor": editor.get_username() if editor else _("Someone"),
+                    "time": date_format(
+                        timezone.localtime(post.updated_at), "DATETIME_FORMAT"
+                    ),
+                },
+                reverse("admin:blog_post_history", args=[post.pk]),
+                _("History"),
+                post.get_absolute_url(),
+                _("Their version as readers would see it"),
+            ),
+            code="stale",
+        )
 
     def clean_tags(self):
         names = self.cleaned_data["tags"]
@@ -235,7 +285,20 @@ class PostAdmin(NewsroomAdmin):
     save_on_top = True
     list_per_page = 50
     fieldsets = [
-        (None, {"fields": ["title", "slug", "section", "tags", "summary", "body"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "section",
+                    "tags",
+                    "summary",
+                    "body",
+                    "version",
+                ]
+            },
+        ),
         (
             _("Publication"),
             {"fields": ["status", "published_at", "state_label", "author"]},
