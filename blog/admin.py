@@ -328,11 +328,22 @@ class PostAdmin(NewsroomAdmin):
         "lead_image_alt": {"class": "dateline-wide"},
         "lead_image_caption": {"class": "dateline-wide"},
         "summary": {"rows": 3, "class": "dateline-wide"},
-        "body": {"rows": 30, "class": "dateline-body"},
+        "body": {
+            "rows": 30,
+            "class": "dateline-body",
+            # The texts of js/draft-keeper.js, in the editor's language.
+            "data-draft-offer": _(
+                "Text you typed in this form at %(time)s was never saved "
+                "(your session may have expired)."
+            ),
+            "data-draft-restore": _("Restore my text"),
+            "data-draft-discard": _("Discard it"),
+        },
     }
 
     class Media:
         css = {"all": ["css/admin.css"]}
+        js = ["js/draft-keeper.js"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
