@@ -405,6 +405,8 @@ class PostAdmin(NewsroomAdmin):
             obj.author = request.user
         obj.last_edited_by = request.user
         super().save_model(request, obj, form, change)
+        if obj.status == Post.Status.REVIEW and "status" in form.changed_data:
+            roles.announce_review(request, obj)
 
     def get_changeform_initial_data(self, request):
         return {
@@ -467,6 +469,7 @@ class PostAdmin(NewsroomAdmin):
                 post.status = Post.Status.REVIEW
                 post.last_edited_by = request.user
                 post.save()
+                roles.announce_review(request, post)
                 count += 1
         self.message_user(
             request,

@@ -104,3 +104,27 @@ def sync_groups(apps, schema_editor=None) -> None:
             )
             for app_label, model, codename in role.permissions
         )
+
+
+def review_recipients() -> list[str]:
+    """The addresses a piece submitted for review is announced to: the Editors."""
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=EDITORS.group, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def announce_review(request, post) -> None:
+    """Once the save is committed, queue the Editors' email for this piece."""
+    from django.db import transaction
+    from django.urls import reverse
+
+    from blog.tasks import notify_editors_of_review
+
+    url = request.build_absolute_uri(reverse("admin:blog_post_change", args=[post.pk]))
+    transaction.on_commit(lambda: notify_editors_of_review.enqueue(post.pk, url))

@@ -298,3 +298,45 @@ def test_superuser_may_do_everything(staff_client):
     assert roles.may_publish(user) and roles.may_edit(user, post)
     assert roles.may_preview(user, post)
     assert staff_client.get(post.get_absolute_url()).status_code == 200
+
+
+# Email
+
+
+def test_submitting_for_review_emails_the_editors(
+    author_client, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Editors (only they) get an email linking the piece an author submits."""
+    make_member(roles.EDITORS, email="desk@example.org")
+    make_member(roles.EDITORS, email="")  # no address: skipped
+    make_member(roles.AUTHORS, email="colleague@example.org")
+    make_staff(email="owner@example.org")
+    first = make_post(status=Post.Status.DRAFT, author=author_client.user)
+    second = make_post(status=Post.Status.DRAFT, author=author_client.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        author_client.post(
+            f"/admin/blog/post/{first.pk}/change/", change_data(first, status="review")
+        )
+        author_client.post(
+            "/admin/blog/post/",
+            {"action": "submit_for_review", "_selected_action": [second.pk]},
+        )
+    assert [message.to for message in mailoutbox] == [["desk@example.org"]] * 2
+    assert first.title in mailoutbox[0].subject
+    assert f"/admin/blog/post/{first.pk}/change/" in mailoutbox[0].body
+    assert mailoutbox[0].body.count("http://testserver/") == 1
+
+
+def test_saving_a_piece_already_in_review_sends_nothing_more(
+    author_client, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Only the submission is announced, not every later save."""
+    make_member(roles.EDITORS, email="desk@example.org")
+    piece = make_post(status=Post.Status.REVIEW, author=author_client.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = author_client.post(
+            f"/admin/blog/post/{piece.pk}/change/",
+            change_data(piece, title="Sharper headline"),
+        )
+    assert response.status_code == 302
+    assert mailoutbox == []
