@@ -8,15 +8,17 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from taggit.models import Tag as TaggitTag
 
+from blog import roles
 from blog.markup import (
     MAX_BODY_CHARS,
     MarkupRefused,
@@ -105,6 +107,8 @@ class StateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "draft":
             return queryset.filter(status=Post.Status.DRAFT)
+        if self.value() == "review":
+            return queryset.filter(status=Post.Status.REVIEW)
         if self.value() == "scheduled":
             return queryset.scheduled()
         if self.value() == "live":
@@ -118,7 +122,9 @@ class MarkdownBodyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        body = self.fields["body"]
+        body = self.fields.get("body")
+        if body is None:  # read-only for this user: nothing to validate
+            return
         # The browser stops at the limit too (maxlength), before a save is tried.
         body.widget.attrs["maxlength"] = MAX_BODY_CHARS
         limit = number_format(MAX_BODY_CHARS, force_grouping=True)
@@ -155,9 +161,58 @@ class StoryUpdateForm(MarkdownBodyForm):
 
 
 class PostAdminForm(MarkdownBodyForm):
+    # Optimistic locking (issue 7): the version of the post the editor opened,
+    # compared on save with the one in the database.
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Post
         fields = "__all__"  # noqa: DJ007 - the admin passes its fieldsets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["version"] = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        sent = self.data.get(self.add_prefix("version"))
+        current = self.initial.get("version")
+        edited = [name for name in self.changed_data if name != "version"]
+        # Saving only story updates (each its own row) or values equal to the
+        # current ones overwrites nothing, so it never conflicts.
+        if sent and current and sent != current and edited:
+            self.refuse_stale_save(current)
+        return cleaned_data
+
+    def refuse_stale_save(self, current):
+        """Someone saved since this editor opened the post: refuse, keep what
+        they typed, and let a second, informed save replace the other version."""
+        post = self.instance
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = current
+        editor = post.last_edited_by
+        raise forms.ValidationError(
+            format_html(
+                '{} <a href="{}">{}</a> · <a href="{}">{}</a>',
+                _(
+                    "%(editor)s saved this post at %(time)s, after you opened it. "
+                    "Your text is kept below and nothing was saved: compare it "
+                    "with their version, then save again to replace it."
+                )
+                % {
+                    "editor": editor.get_username() if editor else _("Someone"),
+                    "time": date_format(
+                        timezone.localtime(post.updated_at), "DATETIME_FORMAT"
+                    ),
+                },
+                reverse("admin:blog_post_history", args=[post.pk]),
+                _("History"),
+                post.get_absolute_url(),
+                _("Their version as readers would see it"),
+            ),
+            code="stale",
+        )
 
     def clean_tags(self):
         names = self.cleaned_data["tags"]
@@ -185,6 +240,19 @@ class StoryUpdateInline(admin.StackedInline):
     verbose_name = _("story update")
     verbose_name_plural = _("story updates (newest first, shown above the article)")
 
+    # A story's updates are written by whoever may edit the story (issue 7).
+    def has_add_permission(self, request, obj=None):
+        allowed = super().has_add_permission(request, obj)
+        return allowed and (obj is None or roles.may_edit(request.user, obj))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.may_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or roles.may_edit(request.user, obj))
+
 
 @admin.register(Post)
 class PostAdmin(NewsroomAdmin):
@@ -192,13 +260,15 @@ class PostAdmin(NewsroomAdmin):
     list_display = [
         "title",
         "section",
-        "state_label",
+        "desk_state",
         "published_at",
         "tag_list",
         "author",
+        "last_edited_by",
+        "updated_at",
     ]
     list_filter = [StateFilter, "section", "tags", "author"]
-    list_select_related = ["section", "author"]
+    list_select_related = ["section", "author", "last_edited_by"]
     search_fields = ["title", "summary", "body", "slug"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
@@ -211,11 +281,24 @@ class PostAdmin(NewsroomAdmin):
         "preview",
     ]
     inlines = [StoryUpdateInline]
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "unpublish", "submit_for_review"]
     save_on_top = True
     list_per_page = 50
     fieldsets = [
-        (None, {"fields": ["title", "slug", "section", "tags", "summary", "body"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "section",
+                    "tags",
+                    "summary",
+                    "body",
+                    "version",
+                ]
+            },
+        ),
         (
             _("Publication"),
             {"fields": ["status", "published_at", "state_label", "author"]},
@@ -245,11 +328,22 @@ class PostAdmin(NewsroomAdmin):
         "lead_image_alt": {"class": "dateline-wide"},
         "lead_image_caption": {"class": "dateline-wide"},
         "summary": {"rows": 3, "class": "dateline-wide"},
-        "body": {"rows": 30, "class": "dateline-body"},
+        "body": {
+            "rows": 30,
+            "class": "dateline-body",
+            # The texts of js/draft-keeper.js, in the editor's language.
+            "data-draft-offer": _(
+                "Text you typed in this form at %(time)s was never saved "
+                "(your session may have expired)."
+            ),
+            "data-draft-restore": _("Restore my text"),
+            "data-draft-discard": _("Discard it"),
+        },
     }
 
     class Media:
         css = {"all": ["css/admin.css"]}
+        js = ["js/draft-keeper.js"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -258,7 +352,38 @@ class PostAdmin(NewsroomAdmin):
         return field
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tags")
+        posts = super().get_queryset(request).prefetch_related("tags")
+        if not roles.sees_every_post(request.user):
+            # A writer's admin holds their own posts only: others' answer
+            # "does not exist", whatever URL or action is forged (issue 7).
+            posts = posts.filter(author=request.user)
+        return posts
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.may_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or roles.may_edit(request.user, obj))
+
+    def has_publish_permission(self, request):
+        return roles.may_publish(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if roles.may_publish(request.user):
+            return fields
+        # Out of the form, so a forged value is never read: the author is the
+        # writer, the publication time is the desk's to set.
+        return [*fields, "author", "published_at"]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status" and not roles.may_publish(request.user):
+            kwargs["choices"] = [
+                (status.value, status.label) for status in roles.WRITER_STATUSES
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST":
@@ -276,7 +401,12 @@ class PostAdmin(NewsroomAdmin):
             and obj.published_at < timezone.now()
         ):
             obj.published_at = timezone.now()
+        if not roles.may_publish(request.user) and not change:
+            obj.author = request.user
+        obj.last_edited_by = request.user
         super().save_model(request, obj, form, change)
+        if obj.status == Post.Status.REVIEW and "status" in form.changed_data:
+            roles.announce_review(request, obj)
 
     def get_changeform_initial_data(self, request):
         return {
@@ -317,7 +447,40 @@ class PostAdmin(NewsroomAdmin):
             mark_safe(post.body_html),  # noqa: S308
         )
 
-    @admin.action(description=_("Publish now"))
+    @admin.display(description=_("state"), ordering="status")
+    def desk_state(self, post):
+        """Who is working on what: draft, in review, scheduled for when, live,
+        or live and updated since."""
+        if post.state == "scheduled":
+            return _("Scheduled for %(time)s") % {
+                "time": date_format(
+                    timezone.localtime(post.published_at), "SHORT_DATETIME_FORMAT"
+                )
+            }
+        if post.state == "live" and post.was_updated:
+            return pgettext_lazy("post list state", "Live, updated")
+        return capfirst(post.state_label)
+
+    @admin.action(description=_("Submit for review"), permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        count = 0
+        for post in queryset.filter(status=Post.Status.DRAFT):
+            if roles.may_edit(request.user, post):
+                post.status = Post.Status.REVIEW
+                post.last_edited_by = request.user
+                post.save()
+                roles.announce_review(request, post)
+                count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Submitted %d post for review.", "Submitted %d posts for review.", count
+            )
+            % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Publish now"), permissions=["publish"])
     def publish_now(self, request, queryset):
         now = timezone.now()
         count = 0
@@ -334,7 +497,7 @@ class PostAdmin(NewsroomAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Unpublish (back to draft)"))
+    @admin.action(description=_("Unpublish (back to draft)"), permissions=["publish"])
     def unpublish(self, request, queryset):
         count = 0
         for post in queryset.filter(status=Post.Status.PUBLISHED):

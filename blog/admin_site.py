@@ -10,8 +10,12 @@ from functools import wraps
 
 from django import forms
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.admin import AdminSite
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpResponseBadRequest
+from django.urls import path
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
@@ -78,3 +82,49 @@ class NewsroomAdminSite(AdminSite):
             return inner(request, *args, **kwargs)
 
         return refuse_nul
+
+
+class StaffPasswordResetForm(PasswordResetForm):
+    """Resets reach staff accounts only: the site has no reader accounts to
+    recover, and an address that is not staff gets no email (and, as for any
+    unknown address, the same answer, so accounts cannot be discovered)."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if user.is_staff)
+
+
+def password_reset_urls(admin_path: str) -> list:
+    """Django's password reset views under the admin, with its templates; the
+    login page links the first (admin_password_reset)."""
+
+    def site(view, **kwargs):
+        return view.as_view(
+            extra_context={
+                "site_header": admin.site.site_header,
+                "site_title": admin.site.site_title,
+            },
+            **kwargs,
+        )
+
+    return [
+        path(
+            f"{admin_path}password_reset/",
+            site(auth_views.PasswordResetView, form_class=StaffPasswordResetForm),
+            name="admin_password_reset",
+        ),
+        path(
+            f"{admin_path}password_reset/done/",
+            site(auth_views.PasswordResetDoneView),
+            name="password_reset_done",
+        ),
+        path(
+            f"{admin_path}reset/<uidb64>/<token>/",
+            site(auth_views.PasswordResetConfirmView),
+            name="password_reset_confirm",
+        ),
+        path(
+            f"{admin_path}reset/done/",
+            site(auth_views.PasswordResetCompleteView),
+            name="password_reset_complete",
+        ),
+    ]

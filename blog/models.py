@@ -336,6 +336,8 @@ class PostQuerySet(models.QuerySet):
 class Post(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        # Submitted by its author; not public until an editor publishes it.
+        REVIEW = "review", _("In review")
         PUBLISHED = "published", _("Published")
 
     title = models.CharField(_("title"), max_length=200)
@@ -413,6 +415,15 @@ class Post(models.Model):
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("last edited by"),
+    )
     tags = TaggableManager(
         through=TaggedPost, blank=True, ordering=["name"], verbose_name=_("tags")
     )
@@ -427,6 +438,9 @@ class Post(models.Model):
         get_latest_by = "published_at"
         verbose_name = _("post")
         verbose_name_plural = _("posts")
+        permissions = [
+            ("publish_post", _("Can publish, schedule and unpublish any post"))
+        ]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="post_public_idx"),
             models.Index(
@@ -543,13 +557,16 @@ class Post(models.Model):
 
     @property
     def state(self) -> str:
-        """draft, scheduled or live: what an editor needs to know at a glance."""
+        """draft, review, scheduled or live: what an editor needs at a glance."""
         if self.status == self.Status.DRAFT:
             return "draft"
+        if self.status == self.Status.REVIEW:
+            return "review"
         return "live" if self.is_live else "scheduled"
 
     STATE_LABELS = {
         "draft": pgettext_lazy("post state", "draft"),
+        "review": pgettext_lazy("post state", "in review"),
         "scheduled": pgettext_lazy("post state", "scheduled"),
         "live": pgettext_lazy("post state", "live"),
     }

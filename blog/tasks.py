@@ -242,3 +242,36 @@ def sweep(since: datetime | None = None) -> dict[str, int]:
         )
     counts["pruned"] += Ping.objects.filter(sent_at__lt=now - KEEP_FINISHED).delete()[0]
     return counts
+
+
+@task()
+def notify_editors_of_review(post_id: int, review_url: str) -> str:
+    """Email the Editors that a piece waits for their review (issue 7)."""
+    from django.core.mail import send_mail
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from blog.models import Post
+    from blog.roles import review_recipients
+
+    post = Post.objects.select_related("author").filter(pk=post_id).first()
+    recipients = review_recipients()
+    if post is None or post.status != Post.Status.REVIEW or not recipients:
+        return "not sent"
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "title": post.title,
+            "author": post.author_name,
+            "url": review_url,
+        }
+        send_mail(
+            subject=_("For review: %(title)s") % values,
+            message=_(
+                "%(author)s submitted “%(title)s” for review.\n\n"
+                "Review and publish it here: %(url)s\n"
+            )
+            % values,
+            from_email=None,
+            recipient_list=recipients,
+        )
+    return f"sent to {len(recipients)}"

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from django.views.static import serve
 
+from blog import roles
 from blog.listings import (
     LatestListing,
     MovedPermanently,
@@ -155,7 +156,14 @@ class PostDetailView(CanonicalListingMixin, DetailView):
     listing_class = StoryListing
 
     def get_listing(self, **kwargs):
-        return StoryListing.resolve(preview=self.request.user.is_staff, **kwargs)
+        user = self.request.user
+        listing = StoryListing.resolve(preview=user.is_staff, **kwargs)
+        if listing.preview and not roles.may_preview(user, listing.post):
+            # Staff who may not edit this post read it as the public does.
+            listing.preview = False
+            if not listing.post.is_live:
+                raise Http404("No such article.")
+        return listing
 
     def get_object(self, queryset=None):
         return self.listing.post

@@ -396,6 +396,22 @@ ADMIN_PATH = os.environ.get("DJANGO_ADMIN_PATH", "admin/").strip("/") + "/"
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 12 * 60 * 60))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_AT_BROWSER_CLOSE")
 
+# Email (staff password reset, review notices; issue 7): printed to the console
+# unless EMAIL_HOST names an SMTP server (README, Configuration).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+EMAIL_TIMEOUT = 10  # seconds: a stuck mail server never holds a worker
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "newsroom@localhost")
+
 # Login throttling (django-axes): five wrong passwords lock that username from
 # that address for 15 minutes, so a guesser elsewhere cannot lock an editor
 # out. Behind N trusted proxies (DJANGO_TRUSTED_PROXY_COUNT), the client

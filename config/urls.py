@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.generic import RedirectView
 
-from blog import health, sitemaps, views
+from blog import admin_site, health, sitemaps, views
 from blog.caching import public_cache
 from blog.sitemaps import SITEMAPS
 
@@ -39,6 +39,9 @@ handler404 = "blog.degrade.page_not_found"
 handler500 = "blog.degrade.server_error"
 
 urlpatterns = [
+    # Staff password reset from the admin login page (Django's auth views and
+    # admin templates; issue 7). Before the admin's own URLs, which would 404.
+    *admin_site.password_reset_urls(settings.ADMIN_PATH),
     path(settings.ADMIN_PATH, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),

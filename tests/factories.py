@@ -96,3 +96,15 @@ def write_png(path, width, height, *, chunk_rows=256):
         out.write(chunk(b"IDAT", compressor.flush()))
         out.write(chunk(b"IEND", b""))
     return path
+
+
+def make_member(role=None, password="correct horse battery staple", **fields):
+    """A staff user in a newsroom role's group (blog/roles.py), or in none."""
+    from django.contrib.auth.models import Group
+
+    user = make_user(is_staff=True, **fields)
+    user.set_password(password)
+    user.save()
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role.group))
+    return user

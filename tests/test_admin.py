@@ -602,3 +602,110 @@ def test_a_slow_body_never_blocks_another_editors_save(request):
     assert quick_seconds < 2
     slow_url, slow_page = results["slow"]
     assert slow_url.endswith("/add/") and "takes more than" in slow_page
+
+
+def test_post_list_shows_who_is_working_on_what(
+    staff_client, django_assert_max_num_queries
+):
+    """State (in review, scheduled for a time, live and updated), author and last
+    editor show in the list, in a number of queries that does not grow per row."""
+    from tests.factories import make_user
+
+    make_post("Waiting", status=Post.Status.REVIEW)
+    make_post("Tomorrow", age=-timedelta(days=1))
+    updated = make_post("Revised", age=timedelta(days=2))
+    Post.objects.filter(pk=updated.pk).update(
+        created_at=updated.published_at, last_edited_by=make_user(username="desk")
+    )
+    with django_assert_max_num_queries(14) as captured:
+        response = staff_client.get("/admin/blog/post/")
+    few = len(captured)
+    rows = {
+        row.cssselect("th a")[0].text: row.text_content()
+        for row in lxml_html.fromstring(response.content).cssselect("#result_list tr")
+        if row.cssselect("th a")
+    }
+    assert "In review" in rows["Waiting"]
+    assert "Scheduled for" in rows["Tomorrow"]
+    assert "Live, updated" in rows["Revised"] and "desk" in rows["Revised"]
+    for _ in range(10):
+        post = make_post(status=Post.Status.REVIEW)
+        Post.objects.filter(pk=post.pk).update(last_edited_by=make_user())
+    with django_assert_max_num_queries(few):
+        staff_client.get("/admin/blog/post/")
+
+
+def opened_form(client, post) -> dict:
+    """The change form of `post` as the browser would post it back untouched."""
+    page = client.get(f"/admin/blog/post/{post.pk}/change/")
+    form = lxml_html.fromstring(page.content).get_element_by_id("post_form")
+    return dict(form.form_values())
+
+
+def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_text(client):
+    """Two editors open a post; the second save is refused with a link to the
+    other version, keeps what was typed, and a second informed save wins."""
+    from tests.factories import make_staff
+
+    post = make_post(section=make_section("World"))
+    first, second = make_staff(), make_staff()
+    client.force_login(first)
+    first_form = opened_form(client, post)
+    client.force_login(second)
+    second_form = opened_form(client, post)
+    client.force_login(first)
+    first_form["title"] = "First editor's title"
+    assert (
+        client.post(f"/admin/blog/post/{post.pk}/change/", first_form).status_code
+        == 302
+    )
+    client.force_login(second)
+    second_form["body"] = "Second editor's long rewrite."
+    response = client.post(f"/admin/blog/post/{post.pk}/change/", second_form)
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.content)
+    error = doc.cssselect(".errornote + .errorlist, .errorlist.nonfield")[0]
+    assert first.get_username() in error.text_content()
+    links = [a.get("href") for a in error.cssselect("a")]
+    assert f"/admin/blog/post/{post.pk}/history/" in links
+    assert doc.cssselect("textarea[name=body]")[0].text_content().strip() == (
+        "Second editor's long rewrite."
+    )
+    post.refresh_from_db()
+    assert post.title == "First editor's title" and post.body != second_form["body"]
+    second_form["version"] = doc.cssselect("input[name=version]")[0].get("value")
+    assert (
+        client.post(f"/admin/blog/post/{post.pk}/change/", second_form).status_code
+        == 302
+    )
+    post.refresh_from_db()
+    assert post.body == "Second editor's long rewrite."
+
+
+def test_reporters_adding_story_updates_at_once_never_conflict(client):
+    """Story updates are their own rows: two reporters who opened the same post
+    each add one and save, one after the other; both are kept, no refusal."""
+    from blog.models import StoryUpdate
+    from tests.factories import make_staff
+
+    post = make_post(section=make_section("World"))
+    forms_by_reporter = []
+    for reporter in (make_staff(), make_staff()):
+        client.force_login(reporter)
+        forms_by_reporter.append((reporter, opened_form(client, post)))
+    for n, (reporter, data) in enumerate(forms_by_reporter):
+        client.force_login(reporter)
+        data.update(
+            {
+                "updates-TOTAL_FORMS": "1",
+                "updates-0-body": f"Update {n}.",
+                "updates-0-published_at_0": data["published_at_0"],
+                "updates-0-published_at_1": data["published_at_1"],
+            }
+        )
+        response = client.post(f"/admin/blog/post/{post.pk}/change/", data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+    assert sorted(StoryUpdate.objects.values_list("body", flat=True)) == [
+        "Update 0.",
+        "Update 1.",
+    ]

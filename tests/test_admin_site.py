@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.urls import clear_url_caches, reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from lxml import html as lxml_html
 
 from tests.factories import make_staff
 
@@ -155,3 +156,39 @@ def test_admin_address_comes_from_the_environment(admin_path, staff_client):
     assert reverse("admin:index") == "/newsroom-7f3a/"
     assert staff_client.get("/newsroom-7f3a/").status_code == 200
     assert staff_client.get("/admin/").status_code == 404
+
+
+def test_staff_reset_their_password_from_the_login_page(client, mailoutbox):
+    """The login page links a reset; a staff address gets a working link, a
+    reader's or unknown address gets nothing, with the same answer."""
+    import re
+
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import make_user
+
+    make_staff(username="editor", email="editor@example.org")
+    make_user(email="reader@example.org")
+    login = client.get("/admin/login/")
+    doc = lxml_html.fromstring(login.content)
+    reset = doc.cssselect(".password-reset-link a")[0].get("href")
+    answers = [
+        client.post(reset, {"email": email})
+        for email in ("nobody@example.org", "reader@example.org", "editor@example.org")
+    ]
+    assert {answer.status_code for answer in answers} == {302}
+    assert {answer["Location"] for answer in answers} == {"/admin/password_reset/done/"}
+    assert [message.to for message in mailoutbox] == [["editor@example.org"]]
+    link = re.search(r"http://testserver(/admin/reset/\S+/)", mailoutbox[0].body)[1]
+    form = client.get(link, follow=True)
+    assert form.status_code == 200
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {
+            "new_password1": "a new long passphrase",
+            "new_password2": "a new long passphrase",
+        },
+    )
+    assert done.status_code == 302
+    user = get_user_model().objects.get(username="editor")
+    assert user.check_password("a new long passphrase")

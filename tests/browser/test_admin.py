@@ -2,6 +2,7 @@
 still work in Chromium and no policy violation or script error is reported."""
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from blog.models import Post
@@ -80,3 +81,49 @@ def test_admin_widgets_work_under_the_csp(open_page, live_server):
     assert page.evaluate("window.__violations") == []
     assert missing == []
     assert problems == []
+
+
+def test_text_typed_when_the_session_expired_is_offered_back(open_page, live_server):
+    """An editor types, the session expires, the save bounces to the login page;
+    after logging in again the form offers the typed text back, and a
+    successful save clears the browser's copy."""
+    from tests.factories import make_post
+
+    make_staff(username="editor", password=PASSWORD)
+    post = make_post(title="Talks resume", body="Old body.")
+    change = f"{live_server.url}/admin/blog/post/{post.pk}/change/"
+    page = open_page()
+    page.add_init_script(WATCH_VIOLATIONS)
+
+    def log_in():
+        page.fill("#id_username", "editor")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+
+    page.goto(change)
+    log_in()
+    page.wait_for_url(change)
+    page.fill("#id_title", "Talks resume in Vienna")
+    page.locator("#id_body").press_sequentially("Two hours of careful writing.")
+    page.wait_for_timeout(600)  # past the keeper's debounce
+    # The session is gone, as after expiry (the CSRF cookie stays).
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/login/**")
+    log_in()
+    page.wait_for_url(change)
+    assert page.input_value("#id_body") == "Old body."
+    page.click(".dateline-draft-restore")
+    assert page.input_value("#id_title") == "Talks resume in Vienna"
+    assert "Two hours of careful writing." in page.input_value("#id_body")
+    page.click("input[name=_save]")
+    page.wait_for_url(live_server.url + "/admin/blog/post/")
+    post.refresh_from_db()
+    assert "Two hours of careful writing." in post.body
+    kept = page.evaluate(
+        "Object.keys(localStorage).filter(k => k.startsWith('dateline:draft:'))"
+    )
+    assert kept == []
+    page.goto(change)
+    assert page.locator(".dateline-draft-offer").count() == 0
+    assert page.evaluate("window.__violations") == []
