@@ -89,13 +89,15 @@ def test_a_frozen_database_fails_fast_instead_of_hanging(site):
             started = time.monotonic()
             status = get(node.base + path, timeout=25)[0]
             assert status == expected, path
-            assert time.monotonic() - started < 8, path
+            # The bound is ~7 s (statement timeout + 2 s); 12 s leaves room
+            # for a loaded CI machine and is still far from gunicorn's 30 s.
+            assert time.monotonic() - started < 12, path
         # A worker that found it gone answers at once for a while, instead of
         # waiting out the connect timeout (2 s here) on every request.
         started = time.monotonic()
         for _ in range(10):
             assert get(node.base + "/archive/", timeout=25)[0] == 503
-        assert time.monotonic() - started < 8
+        assert time.monotonic() - started < 12
     finally:
         database.thaw()
     wait_until(lambda: get(node.base + "/archive/")[0] == 200, 20, what="recovery")
