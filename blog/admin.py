@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from taggit.models import Tag as TaggitTag
 
+from blog.author_admin import BylineInline
+from blog.authors import credit_owner
 from blog.markup import (
     MAX_BODY_CHARS,
     MarkupRefused,
@@ -210,7 +212,7 @@ class PostAdmin(NewsroomAdmin):
         "reading_time",
         "preview",
     ]
-    inlines = [StoryUpdateInline]
+    inlines = [BylineInline, StoryUpdateInline]
     actions = ["publish_now", "unpublish"]
     save_on_top = True
     list_per_page = 50
@@ -277,6 +279,10 @@ class PostAdmin(NewsroomAdmin):
         ):
             obj.published_at = timezone.now()
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        credit_owner(form.instance)
 
     def get_changeform_initial_data(self, request):
         return {

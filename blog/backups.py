@@ -36,6 +36,8 @@ MODELS = [
     "blog.post",
     "blog.taggedpost",
     "blog.oldslug",
+    "blog.author",
+    "blog.byline",
     "blog.storyupdate",
     "blog.ping",  # the WebSub outbox: sent ones are not sent again
     "admin.logentry",

@@ -63,7 +63,16 @@ from django.utils.cache import (
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
-from blog.models import Post, Section, SiteState, StoryUpdate, Tag, TaggedPost
+from blog.models import (
+    Author,
+    Byline,
+    Post,
+    Section,
+    SiteState,
+    StoryUpdate,
+    Tag,
+    TaggedPost,
+)
 
 # The SiteState time the current request's validator read, if it read one:
 # what was read for the validator can key per-process memos (`nav_sections`).
@@ -377,6 +386,26 @@ def author_saved(sender, instance, raw=False, update_fields=None, **kwargs):
         and update_fields != frozenset({"last_login"})
         and instance.posts.exists()
     ):
+        SiteState.touch()
+
+
+@receiver(post_save, sender=Author)
+@receiver(post_delete, sender=Author)
+def author_profile_saved(sender, raw=False, **kwargs):
+    """An author's name or slug is on every byline of theirs."""
+    if not raw:
+        SiteState.touch()
+
+
+@receiver(post_save, sender=Byline)
+@receiver(post_delete, sender=Byline)
+def byline_changed(sender, instance, raw=False, created=False, **kwargs):
+    """A credit added, moved or removed changes its post (pages and feeds);
+    one moved or removed also leaves an author's listing."""
+    if raw:
+        return
+    Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())
+    if not created:
         SiteState.touch()
 
 

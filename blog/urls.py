@@ -24,6 +24,7 @@ PAGES = {
     "section": views.SectionView,
     "tag": views.TagView,
     "post": views.PostDetailView,
+    "author": views.AuthorView,
 }
 
 

@@ -17,6 +17,7 @@ from django.views.generic import DetailView, ListView, MonthArchiveView, YearArc
 from django.views.static import serve
 
 from blog.listings import (
+    AuthorListing,
     LatestListing,
     MovedPermanently,
     SectionListing,
@@ -144,6 +145,18 @@ class TagView(ListingView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tags"] = self.listing.tags
+        return context
+
+
+class AuthorView(ListingView):
+    """One author's profile and posts (issue 13)."""
+
+    listing_class = AuthorListing
+    template_name = "blog/author_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["author"] = self.listing.author
         return context
 
 

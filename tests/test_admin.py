@@ -21,6 +21,15 @@ from tests.xss import script_vectors
 pytestmark = pytest.mark.django_db
 
 
+# The byline inline's management form, with no rows: the post credits its owner.
+BYLINES_NONE = {
+    "bylines-TOTAL_FORMS": "0",
+    "bylines-INITIAL_FORMS": "0",
+    "bylines-MIN_NUM_FORMS": "0",
+    "bylines-MAX_NUM_FORMS": "1000",
+}
+
+
 def form_data(**overrides):
     section = overrides.pop("section", None) or make_section("World")
     now = timezone.localtime()
@@ -40,6 +49,7 @@ def form_data(**overrides):
         "updates-INITIAL_FORMS": "0",
         "updates-MIN_NUM_FORMS": "0",
         "updates-MAX_NUM_FORMS": "1000",
+        **BYLINES_NONE,
     }
     return {**data, **overrides}
 
@@ -579,6 +589,7 @@ def test_a_slow_body_never_blocks_another_editors_save(request):
             "lead_image_alt": "", "lead_image_caption": "",
             **{f"updates-{k}": v for k, v in
                {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0", "MIN_NUM_FORMS": "0", "MAX_NUM_FORMS": "1000"}.items()},
+            **BYLINES_NONE,
         }  # fmt: skip
 
     results = {}
