@@ -36,6 +36,7 @@ MODELS = [
     "blog.post",
     "blog.taggedpost",
     "blog.oldslug",
+    "blog.oldtagslug",
     "blog.author",
     "blog.byline",
     "blog.storyupdate",

@@ -34,6 +34,7 @@ from blog.caching import newest_change, story_changed
 from blog.feeds import FORMATS, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
 from blog.models import Author, Post, Section, StoryUpdate, Tag
+from blog.tag_moves import surviving_slugs
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,12 @@ class TagListing(Listing):
 
     @classmethod
     def resolve(cls, slugs):
+        """By current slugs or by those of renamed or merged tags (then
+        check_canonical answers 301 to the surviving tags' address)."""
         tags = Tag.every_one_of(slugs)
+        if tags is None:
+            surviving = surviving_slugs(slugs)
+            tags = Tag.every_one_of(surviving) if surviving else None
         if tags is None:
             raise Http404("No such tag.")
         return cls(tags)

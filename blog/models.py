@@ -64,8 +64,22 @@ class Tag(TagBase):
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
 
+    def save(self, *args, **kwargs):
+        """A changed slug keeps its old addresses answering (blog/tag_moves.py)."""
+        super().save(*args, **kwargs)
+        from blog.tag_moves import record_tag_slug
+
+        record_tag_slug(self, getattr(self, "_loaded_slug", None))
+        self._loaded_slug = self.slug
+
     def get_absolute_url(self):
         return reverse("blog:tag", kwargs={"slugs": [self.slug]})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_slug = instance.slug if "slug" in field_names else None
+        return instance
 
     @classmethod
     def every_one_of(cls, slugs) -> list[Tag] | None:
@@ -898,3 +912,4 @@ class Ping(models.Model):
 
 # Author profiles and bylines live in their own module (blog/authors.py).
 from blog.authors import Author, Byline  # noqa: E402, F401
+from blog.tag_moves import OldTagSlug  # noqa: E402, F401
