@@ -393,3 +393,7 @@ class TagAdmin(MergeTagsAction, CountedAdmin):
     search_fields = ["name", "slug"]
     actions = ["merge_tags"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+# Static pages' admin reuses the Markdown form above (blog/page_admin.py).
+from blog import page_admin  # noqa: E402, F401

@@ -40,6 +40,7 @@ MODELS = [
     "blog.author",
     "blog.byline",
     "blog.storyupdate",
+    "blog.page",
     "blog.ping",  # the WebSub outbox: sent ones are not sent again
     "admin.logentry",
 ]

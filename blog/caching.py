@@ -66,6 +66,7 @@ from django.utils.http import http_date
 from blog.models import (
     Author,
     Byline,
+    Page,
     Post,
     Section,
     SiteState,
@@ -207,6 +208,18 @@ def site_changed(request, *args, **kwargs) -> datetime:
     """Validator of pages that show a bit of everything (archives, search,
     sitemaps)."""
     return newest_change(Post.objects.all(), StoryUpdate.objects.all(), key="site")
+
+
+def structure_changed_at(request, *args, **kwargs) -> datetime:
+    """Validator of pages that show no posts (static pages): SiteState alone,
+    which every page, section, tag or author change moves."""
+    changed = SiteState.objects.filter(pk=1).values_list("changed_at", flat=True)
+    changed = changed.first()
+    if changed is None:  # migrate makes the row; a bare flush can lose it
+        SiteState.touch()
+        return structure_changed_at(request)
+    SITE_STATE.set(changed)
+    return changed
 
 
 def story_changed(slug: str) -> datetime:
@@ -372,6 +385,8 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
 @receiver(post_delete, sender=Section)
 @receiver(post_save, sender=Tag)
 @receiver(post_delete, sender=Tag)
+@receiver(post_save, sender=Page)  # the footer of every page lists them
+@receiver(post_delete, sender=Page)
 def structure_changed(sender, raw=False, **kwargs):
     if not raw:
         SiteState.touch()
