@@ -450,6 +450,8 @@ LIST_PARAMETERS = {
     ],
     "section": ["q", "o", "p", "slug__startswith", "position__gt"],
     "tag": ["q", "o", "p", "name__iexact"],
+    "author": ["q", "o", "p", "user__id__exact"],
+    "page": ["q", "o", "p", "published__exact", "in_footer__exact"],
 }  # fmt: skip
 FORM_FIELDS = {
     "post": [
@@ -458,6 +460,8 @@ FORM_FIELDS = {
     ],
     "section": ["name", "slug", "description", "position"],
     "tag": ["name", "slug", "description"],
+    "author": ["display_name", "slug", "user", "bio", "links"],
+    "page": ["title", "slug", "body", "published", "in_footer", "position"],
 }  # fmt: skip
 
 
@@ -531,12 +535,14 @@ UPDATE_FORM = {
 
 @pytest.mark.parametrize("model", FORM_FIELDS)
 def test_posted_junk_is_a_form_error_never_a_5xx(fuzz_client, model):
-    """Junk in any field of the post (with a story update), section and tag
-    forms is a form error or a save, never a 5xx."""
+    """Junk in any field of the post (with a story update), section, tag,
+    author and static page forms is a form error or a save, never a 5xx."""
     valid = {
         "post": {**form_data(), **UPDATE_FORM, "author": fuzz_client.user.pk},
         "section": {"name": "Desk", "slug": "desk", "position": "1"},
         "tag": {"name": "Topic", "slug": "topic"},
+        "author": {"display_name": "Ada", "slug": "ada"},
+        "page": {"title": "About", "slug": "about", "body": "Us.", "position": "1"},
     }[model]
     fields = FORM_FIELDS[model] + (list(UPDATE_FORM) if model == "post" else [])
     requests = [
