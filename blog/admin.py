@@ -19,6 +19,8 @@ from django.utils.translation import ngettext, pgettext_lazy
 from taggit.models import Tag as TaggitTag
 
 from blog import roles
+from blog.author_admin import BylineInline
+from blog.authors import credit_owner
 from blog.markup import (
     MAX_BODY_CHARS,
     MarkupRefused,
@@ -26,6 +28,7 @@ from blog.markup import (
     render_within_budget,
 )
 from blog.models import Post, Section, StoryUpdate, Tag
+from blog.tag_admin import MergeTagsAction
 from blog.tagging import MAX_TAG_LENGTH
 
 # taggit's own tag model is unused (we tag through blog.Tag); hide its admin.
@@ -280,7 +283,7 @@ class PostAdmin(NewsroomAdmin):
         "reading_time",
         "preview",
     ]
-    inlines = [StoryUpdateInline]
+    inlines = [BylineInline, StoryUpdateInline]
     actions = ["publish_now", "unpublish", "submit_for_review"]
     save_on_top = True
     list_per_page = 50
@@ -407,6 +410,10 @@ class PostAdmin(NewsroomAdmin):
         super().save_model(request, obj, form, change)
         if obj.status == Post.Status.REVIEW and "status" in form.changed_data:
             roles.announce_review(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        credit_owner(form.instance)
 
     def get_changeform_initial_data(self, request):
         return {
@@ -542,9 +549,14 @@ class SectionAdmin(CountedAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(CountedAdmin):
+class TagAdmin(MergeTagsAction, CountedAdmin):
     count_relation = "tagged_posts"
     ordering = ["name"]
     list_display = ["name", "slug", "post_count"]
     search_fields = ["name", "slug"]
+    actions = ["merge_tags"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+# Static pages' admin reuses the Markdown form above (blog/page_admin.py).
+from blog import page_admin  # noqa: E402, F401

@@ -36,7 +36,11 @@ MODELS = [
     "blog.post",
     "blog.taggedpost",
     "blog.oldslug",
+    "blog.oldtagslug",
+    "blog.author",
+    "blog.byline",
     "blog.storyupdate",
+    "blog.page",
     "blog.ping",  # the WebSub outbox: sent ones are not sent again
     "admin.logentry",
 ]

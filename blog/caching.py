@@ -63,7 +63,17 @@ from django.utils.cache import (
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
-from blog.models import Post, Section, SiteState, StoryUpdate, Tag, TaggedPost
+from blog.models import (
+    Author,
+    Byline,
+    Page,
+    Post,
+    Section,
+    SiteState,
+    StoryUpdate,
+    Tag,
+    TaggedPost,
+)
 
 # The SiteState time the current request's validator read, if it read one:
 # what was read for the validator can key per-process memos (`nav_sections`).
@@ -198,6 +208,18 @@ def site_changed(request, *args, **kwargs) -> datetime:
     """Validator of pages that show a bit of everything (archives, search,
     sitemaps)."""
     return newest_change(Post.objects.all(), StoryUpdate.objects.all(), key="site")
+
+
+def structure_changed_at(request, *args, **kwargs) -> datetime:
+    """Validator of pages that show no posts (static pages): SiteState alone,
+    which every page, section, tag or author change moves."""
+    changed = SiteState.objects.filter(pk=1).values_list("changed_at", flat=True)
+    changed = changed.first()
+    if changed is None:  # migrate makes the row; a bare flush can lose it
+        SiteState.touch()
+        return structure_changed_at(request)
+    SITE_STATE.set(changed)
+    return changed
 
 
 def story_changed(slug: str) -> datetime:
@@ -363,6 +385,8 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
 @receiver(post_delete, sender=Section)
 @receiver(post_save, sender=Tag)
 @receiver(post_delete, sender=Tag)
+@receiver(post_save, sender=Page)  # the footer of every page lists them
+@receiver(post_delete, sender=Page)
 def structure_changed(sender, raw=False, **kwargs):
     if not raw:
         SiteState.touch()
@@ -377,6 +401,26 @@ def author_saved(sender, instance, raw=False, update_fields=None, **kwargs):
         and update_fields != frozenset({"last_login"})
         and instance.posts.exists()
     ):
+        SiteState.touch()
+
+
+@receiver(post_save, sender=Author)
+@receiver(post_delete, sender=Author)
+def author_profile_saved(sender, raw=False, **kwargs):
+    """An author's name or slug is on every byline of theirs."""
+    if not raw:
+        SiteState.touch()
+
+
+@receiver(post_save, sender=Byline)
+@receiver(post_delete, sender=Byline)
+def byline_changed(sender, instance, raw=False, created=False, **kwargs):
+    """A credit added, moved or removed changes its post (pages and feeds);
+    one moved or removed also leaves an author's listing."""
+    if raw:
+        return
+    Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())
+    if not created:
         SiteState.touch()
 
 

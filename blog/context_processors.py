@@ -3,6 +3,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, to_locale
 
 from blog.caching import nav_sections, page_params
+from blog.pages import footer_pages
 
 
 def site(request):
@@ -17,5 +18,6 @@ def site(request):
         "og_locale": to_locale(get_language()),
         "page_params": SimpleLazyObject(lambda: page_params(request)),
         "nav_sections": SimpleLazyObject(nav_sections),
+        "footer_pages": SimpleLazyObject(footer_pages),
         "site_feeds": SimpleLazyObject(lambda: LatestListing().feed_links(request)),
     }

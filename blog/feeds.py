@@ -72,13 +72,12 @@ class DatelineRssFeed(HubMixin, Rss201rev2Feed):
     def add_item_elements(self, handler, item):
         # Django writes dc:creator with a namespace declaration on every item;
         # the root declares it once, so write the author ourselves.
-        author = item.pop("author_name", None)
         description = escape(item["description"])
         super().add_item_elements(
             handler, {**item, "description": description, "author_name": None}
         )
-        if author:
-            handler.addQuickElement("dc:creator", author)
+        for name, _url in item["authors"]:  # RSS: one dc:creator per author
+            handler.addQuickElement("dc:creator", name)
         handler.addQuickElement("content:encoded", item["content_html"])
         if item.get("image"):
             image = item["image"]
@@ -129,9 +128,12 @@ class DatelineAtomFeed(HubMixin, Atom1Feed):
         handler.addQuickElement("id", item["unique_id"])
         handler.addQuickElement("published", rfc3339_date(item["pubdate"]))
         handler.addQuickElement("updated", rfc3339_date(item["updateddate"]))
-        handler.startElement("author", {})
-        handler.addQuickElement("name", item["author_name"])
-        handler.endElement("author")
+        for name, url in item["authors"]:
+            handler.startElement("author", {})
+            handler.addQuickElement("name", name)
+            if url:
+                handler.addQuickElement("uri", url)
+            handler.endElement("author")
         handler.addQuickElement("summary", item["description"], {"type": "text"})
         handler.addQuickElement("content", item["content_html"], {"type": "html"})
         for enclosure in item["enclosures"]:
@@ -181,7 +183,10 @@ class JsonFeed(HubMixin, SyndicationFeed):
             "summary": item["description"],
             "date_published": rfc3339_date(item["pubdate"]),
             "date_modified": rfc3339_date(item["updateddate"]),
-            "authors": [{"name": item["author_name"]}],
+            "authors": [
+                {"name": name, **({"url": url} if url else {})}
+                for name, url in item["authors"]
+            ],
             "tags": list(item["categories"]),
         }
         if item.get("image"):
@@ -248,7 +253,7 @@ class Entry:
     guid: str
     published: datetime
     modified: datetime
-    author: str
+    authors: list[tuple[str, str]]  # (name, absolute URL of their page or "")
     summary: str
     content_html: str
     categories: list[tuple[str, str]]  # (term, label): slugs and names
@@ -265,6 +270,13 @@ def categories(post: Post) -> list[tuple[str, str]]:
     return [
         (post.section.slug, post.section.name),
         *((tag.slug, tag.name) for tag in post.tags.all()),
+    ]
+
+
+def credits(request, post: Post) -> list[tuple[str, str]]:
+    return [
+        (credit.name, credit.url and absolute_uri(request, credit.url))
+        for credit in post.byline
     ]
 
 
@@ -299,7 +311,7 @@ def post_entry(request, post: Post) -> Entry:
         guid=post.guid(),
         published=post.published_at,
         modified=post.modified,
-        author=post.author_name,
+        authors=credits(request, post),
         summary=post.summary,
         content_html=figure + body,
         categories=categories(post),
@@ -318,7 +330,7 @@ def update_entry(request, update: StoryUpdate) -> Entry:
         guid=update.guid(),
         published=update.published_at,
         modified=update.modified,
-        author=story.author_name,
+        authors=credits(request, story),
         summary=update.summary,
         content_html=absolutize_urls(update.body_html, link),
         categories=categories(story),
@@ -414,7 +426,7 @@ class ListingFeed(Feed):
         return entry.modified
 
     def item_author_name(self, entry):
-        return entry.author
+        return entry.authors[0][0] if entry.authors else None
 
     def item_categories(self, entry):
         return [label for _, label in entry.categories]
@@ -423,7 +435,11 @@ class ListingFeed(Feed):
         return entry.enclosures
 
     def item_extra_kwargs(self, entry):
-        extra = {"category_terms": entry.categories, "content_html": entry.content_html}
+        extra = {
+            "category_terms": entry.categories,
+            "content_html": entry.content_html,
+            "authors": entry.authors,
+        }
         if entry.image:
             extra["image"] = entry.image
         return extra

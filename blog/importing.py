@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
+from blog.authors import credit_owner
 from blog.markup import MarkupRefused, normalize_newlines, render_within_budget
 from blog.models import Post, Section, StoryUpdate, Tag
 from blog.tagging import MAX_TAG_LENGTH, parse_tags
@@ -188,6 +189,7 @@ def _write_post(meta, title, slug, section_name, status, body, updates, author):
     except ValidationError as error:
         raise ImportProblem("; ".join(error.messages)) from error
     post.save()
+    credit_owner(post)
     post.tags.set(tags_named(as_list(meta.get("tags"))))
     for published, update_body in updates:
         StoryUpdate.objects.update_or_create(

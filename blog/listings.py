@@ -33,7 +33,8 @@ from django.utils.translation import gettext as _
 from blog.caching import newest_change, story_changed
 from blog.feeds import FORMATS, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
-from blog.models import Post, Section, StoryUpdate, Tag
+from blog.models import Author, Post, Section, StoryUpdate, Tag
+from blog.tag_moves import surviving_slugs
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,12 @@ class TagListing(Listing):
 
     @classmethod
     def resolve(cls, slugs):
+        """By current slugs or by those of renamed or merged tags (then
+        check_canonical answers 301 to the surviving tags' address)."""
         tags = Tag.every_one_of(slugs)
+        if tags is None:
+            surviving = surviving_slugs(slugs)
+            tags = Tag.every_one_of(surviving) if surviving else None
         if tags is None:
             raise Http404("No such tag.")
         return cls(tags)
@@ -232,7 +238,7 @@ class StoryListing(Listing):
     def resolve(cls, slug, preview=False, **url_kwargs):
         """By its slug or an old one; editors (`preview`) see drafts too."""
         posts = Post.objects.all() if preview else Post.objects.published()
-        posts = posts.select_related("section", "author").with_tags()
+        posts = posts.select_related("section", "author").with_tags().with_bylines()
         post = (
             posts.filter(slug=slug).first()
             or posts.filter(old_slugs__slug=slug).first()
@@ -281,9 +287,47 @@ class StoryListing(Listing):
         return story_changed(slug)
 
 
-# Every listing kind with a page and feeds. An author listing (issue 13) is
-# one more subclass here: kind "author", route "author/<slug:slug>/".
-LISTINGS = (LatestListing, SectionListing, TagListing, StoryListing)
+class AuthorListing(Listing):
+    """One author's posts, every post whose byline credits them (issue 13)."""
+
+    kind = "author"
+    route = "author/<str:slug>/"
+
+    def __init__(self, author: Author):
+        self.author = author
+
+    @classmethod
+    def resolve(cls, slug):
+        author = Author.objects.filter(slug=slug).first()
+        if author is None:
+            raise Http404("No such author.")
+        return cls(author)
+
+    def posts(self):
+        return super().posts().filter(bylines__author=self.author)
+
+    @property
+    def title(self):
+        return self.author.display_name
+
+    @property
+    def description(self):
+        return self.author.bio or _("Everything %(author)s has written for us.") % {
+            "author": self.title
+        }
+
+    def url_kwargs(self):
+        return {"slug": self.author.slug}
+
+    @staticmethod
+    def changed(request, slug, **url_kwargs):
+        return newest_change(
+            Post.objects.filter(bylines__author__slug=slug), key=("author", slug)
+        )
+
+
+# Every listing kind with a page and feeds.
+LISTINGS = (LatestListing, SectionListing, TagListing, StoryListing, AuthorListing)
 
 
 def listings_of(post: Post) -> list[Listing]:
@@ -294,6 +338,7 @@ def listings_of(post: Post) -> list[Listing]:
         LatestListing(),
         SectionListing(post.section),
         *(TagListing([tag]) for tag in post.tags.all()),
+        *(AuthorListing(b.author) for b in post.bylines.select_related("author")),
         StoryListing(post),
     ]
 

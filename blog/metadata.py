@@ -147,7 +147,11 @@ def article_page(request, post) -> Page:
         "description": post.summary,
         "datePublished": post.published_at.isoformat(),
         "dateModified": post.modified.isoformat(),
-        "author": [{"@type": "Person", "name": post.author_name}],
+        "author": [
+            {"@type": "Person", "name": credit.name}
+            | ({"url": absolute_uri(request, credit.url)} if credit.url else {})
+            for credit in post.byline
+        ],
         "articleSection": post.section.name,
         "keywords": tags,
         "wordCount": post.word_count,

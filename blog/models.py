@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -63,8 +64,22 @@ class Tag(TagBase):
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
 
+    def save(self, *args, **kwargs):
+        """A changed slug keeps its old addresses answering (blog/tag_moves.py)."""
+        super().save(*args, **kwargs)
+        from blog.tag_moves import record_tag_slug
+
+        record_tag_slug(self, getattr(self, "_loaded_slug", None))
+        self._loaded_slug = self.slug
+
     def get_absolute_url(self):
         return reverse("blog:tag", kwargs={"slugs": [self.slug]})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_slug = instance.slug if "slug" in field_names else None
+        return instance
 
     @classmethod
     def every_one_of(cls, slugs) -> list[Tag] | None:
@@ -160,7 +175,9 @@ class PostQuerySet(models.QuerySet):
         """The joins and columns every list of posts needs, declared once. A
         list shows titles, summaries and bylines, never the body: its
         Markdown, HTML and text stay in the database (issue 8)."""
-        return self.select_related("section", "author").defer(*BODY_FIELDS)
+        return (
+            self.select_related("section", "author").defer(*BODY_FIELDS).with_bylines()
+        )
 
     def for_feed(self):
         """A feed item carries its feed HTML and its tags as well."""
@@ -169,6 +186,7 @@ class PostQuerySet(models.QuerySet):
             .defer(None)
             .defer(*(name for name in BODY_FIELDS if name != "feed_html"))
             .with_tags()
+            .with_bylines()
         )
 
     def with_tags(self):
@@ -187,6 +205,13 @@ class PostQuerySet(models.QuerySet):
             .values("tags")
         )
         return self.annotate(tag_list=models.Subquery(tags))
+
+    def with_bylines(self):
+        """Each post's authors read in the same query, as with_tags() does
+        (blog/authors.py)."""
+        from blog.authors import bylines_json
+
+        return self.annotate(byline_list=bylines_json())
 
     def _fetch_all(self):
         super()._fetch_all()
@@ -220,8 +245,9 @@ class PostQuerySet(models.QuerySet):
         is_public = models.Exists(public.filter(pk=models.OuterRef("pk")))
         return (
             Post.objects.filter(is_public, pk__in=first.union(*rest))
-            .select_related("section")
+            .select_related("section", "author")
             .defer(*BODY_FIELDS)
+            .with_bylines()
             .order_by("section__position", "section__name", "-published_at", "-id")
         )
 
@@ -631,8 +657,39 @@ class Post(models.Model):
         self._tags_attached = True
 
     @property
-    def author_name(self) -> str:
+    def owner_name(self) -> str:
         return self.author.get_full_name() or self.author.get_username()
+
+    @cached_property
+    def byline(self) -> list[Credit]:
+        """Who the post credits, in byline order, each with their page: read
+        with the post (`with_bylines()`) or else here, in one query. A post
+        without bylines credits its owner, without a page."""
+        if hasattr(self, "byline_list"):
+            rows = sorted(
+                self.byline_list or [], key=lambda r: (r["position"], r["name"])
+            )
+            credits = [
+                Credit(r["name"], reverse("blog:author", kwargs={"slug": r["slug"]}))
+                for r in rows
+            ]
+        else:
+            credits = [
+                Credit(b.author.display_name, b.author.get_absolute_url())
+                for b in self.bylines.select_related("author")
+            ]
+        return credits or [Credit(self.owner_name, "")]
+
+    @property
+    def author_name(self) -> str:
+        """Every credited name, as one line ("A, B and C")."""
+        names = [credit.name for credit in self.byline]
+        if len(names) == 1:
+            return names[0]
+        return _("%(names)s and %(last)s") % {
+            "names": ", ".join(names[:-1]),
+            "last": names[-1],
+        }
 
     @property
     def toc_tree(self) -> list[dict]:
@@ -688,6 +745,14 @@ def tag_uri(specific: str, created) -> str:
     from blog.metadata import site_domain
 
     return f"tag:{site_domain()},{created:%Y-%m-%d}:{specific}"
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One name in a byline and the address of its author page ("" if none)."""
+
+    name: str
+    url: str
 
 
 class OldSlug(models.Model):
@@ -860,3 +925,9 @@ class Ping(models.Model):
 
     def __str__(self):
         return self.key
+
+
+# Author profiles and bylines live in their own module (blog/authors.py).
+from blog.authors import Author, Byline  # noqa: E402, F401
+from blog.pages import Page  # noqa: E402, F401
+from blog.tag_moves import OldTagSlug  # noqa: E402, F401

@@ -39,6 +39,9 @@ AUTHORS = Role(
         *_model_perms("storyupdate", "add", "change", "view"),
         *_model_perms("section", "view"),
         *_model_perms("tag", "view"),
+        # Co-bylines on their own posts (the post's own rules apply); their
+        # own profile needs no permission (blog/author_admin.py).
+        *_model_perms("byline", "add", "change", "delete", "view"),
     ),
 )
 EDITORS = Role(
@@ -48,6 +51,10 @@ EDITORS = Role(
         *_model_perms("storyupdate", *ALL),
         *_model_perms("section", *ALL),
         *_model_perms("tag", *ALL),
+        *_model_perms("author", *ALL),
+        *_model_perms("byline", *ALL),
+        *_model_perms("page", *ALL),
+        *_model_perms("oldtagslug", "view"),
     ),
 )
 ROLES = (AUTHORS, EDITORS)
@@ -96,14 +103,17 @@ def sync_groups(apps, schema_editor=None) -> None:
     Permission = apps.get_model("auth", "Permission")
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role.group)
-        group.permissions.set(
-            Permission.objects.get(
+        # A model a later migration creates has no permissions yet: skipped
+        # here, granted when that migration calls this again.
+        granted = (
+            Permission.objects.filter(
                 content_type__app_label=app_label,
                 content_type__model=model,
                 codename=codename,
-            )
+            ).first()
             for app_label, model, codename in role.permissions
         )
+        group.permissions.set([permission for permission in granted if permission])
 
 
 def review_recipients() -> list[str]:

@@ -8,7 +8,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 
 from blog.metadata import public_request, site_name
-from blog.models import Post, Section, Tag
+from blog.models import Author, Page, Post, Section, Tag
 
 
 class PublicSitemap(Sitemap):
@@ -55,7 +55,43 @@ class TagSitemap(PublicSitemap):
         ).distinct()
 
 
-SITEMAPS = {"posts": PostSitemap, "sections": SectionSitemap, "tags": TagSitemap}
+class AuthorSitemap(PublicSitemap):
+    """Authors credited on at least one public post."""
+
+    changefreq = "daily"
+    priority = 0.5
+
+    def items(self):
+        return (
+            Author.objects.filter(bylines__post__in=Post.objects.published())
+            .annotate(newest=Max("bylines__post__published_at"))
+            .order_by("slug")
+        )
+
+    def lastmod(self, author):
+        return max(author.newest, author.updated_at)
+
+
+class PageSitemap(PublicSitemap):
+    """Static pages (About, Ethics…)."""
+
+    changefreq = "monthly"
+    priority = 0.3
+
+    def items(self):
+        return Page.objects.published().only("slug", "updated_at").order_by("slug")
+
+    def lastmod(self, page):
+        return page.updated_at
+
+
+SITEMAPS = {
+    "posts": PostSitemap,
+    "sections": SectionSitemap,
+    "tags": TagSitemap,
+    "authors": AuthorSitemap,
+    "pages": PageSitemap,
+}
 
 
 def sitemap_index(request, **kwargs):

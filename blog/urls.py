@@ -8,7 +8,7 @@ from django.urls import path, register_converter, reverse
 from django.views.decorators.http import require_safe
 
 from blog import converters, views
-from blog.caching import public_cache, site_changed
+from blog.caching import public_cache, site_changed, structure_changed_at
 from blog.feeds import FORMATS, ListingFeed, feed_audience
 from blog.listings import LISTINGS
 
@@ -24,6 +24,7 @@ PAGES = {
     "section": views.SectionView,
     "tag": views.TagView,
     "post": views.PostDetailView,
+    "author": views.AuthorView,
 }
 
 
@@ -71,6 +72,11 @@ def page(view_class, validator=site_changed):
 urlpatterns = [
     path("archive/", page(views.ArchiveView), name="archive"),
     path("search/", page(views.SearchView), name="search"),
+    path(
+        "page/<slug:slug>/",
+        page(views.PageView, structure_changed_at),
+        name="page",
+    ),
     path("<yyyy:year>/", page(views.YearView), name="year"),
     path("<yyyy:year>/<nn:month>/", page(views.MonthView), name="month"),
     *(pattern for listing in LISTINGS for pattern in listing_paths(listing)),

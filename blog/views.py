@@ -18,6 +18,7 @@ from django.views.static import serve
 
 from blog import roles
 from blog.listings import (
+    AuthorListing,
     LatestListing,
     MovedPermanently,
     SectionListing,
@@ -25,7 +26,7 @@ from blog.listings import (
     TagListing,
 )
 from blog.metadata import absolute_uri, article_page, listing_page, site_name
-from blog.models import Post
+from blog.models import Page, Post
 from blog.search import UncountedPaginator, as_posts, search_posts
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,39 @@ class TagView(ListingView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tags"] = self.listing.tags
+        return context
+
+
+class AuthorView(ListingView):
+    """One author's profile and posts (issue 13)."""
+
+    listing_class = AuthorListing
+    template_name = "blog/author_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["author"] = self.listing.author
+        return context
+
+
+class PageView(DetailView):
+    """A static page (About, Ethics…): published ones only (blog/pages.py)."""
+
+    model = Page
+    context_object_name = "static_page"
+
+    def get_queryset(self):
+        return Page.objects.published()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["meta"] = listing_page(
+            self.request,
+            self.object.title,
+            self.object.summary,
+            crumbs=[(self.object.title, self.object.get_absolute_url())],
+            feeds=LatestListing().feed_links(self.request),
+        )
         return context
 
 

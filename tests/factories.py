@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from blog.authors import Author, Byline, credit_owner
 from blog.models import Post, Section, StoryUpdate, Tag
 
 _counter = itertools.count(1)
@@ -40,9 +41,17 @@ def make_tag(name=None, **fields):
     return Tag.objects.create(name=name, **fields)
 
 
-def make_post(title=None, *, tags=(), age=timedelta(hours=1), **fields):
+def make_author(display_name=None, **fields):
+    n = next(_counter)
+    display_name = display_name or f"Author {n}"
+    defaults = {"slug": f"author-{n}"}
+    return Author.objects.create(display_name=display_name, **{**defaults, **fields})
+
+
+def make_post(title=None, *, tags=(), authors=(), age=timedelta(hours=1), **fields):
     """A live post by default, published `age` ago. Pass status="draft" or a
-    negative age for drafts and scheduled posts."""
+    negative age for drafts and scheduled posts. Credited to `authors` in
+    order, or else to its owner (as the admin does)."""
     n = next(_counter)
     title = title or f"Post number {n}"
     defaults = {
@@ -59,6 +68,9 @@ def make_post(title=None, *, tags=(), age=timedelta(hours=1), **fields):
         fields["author"] = make_user()
     post = Post(title=title, **fields)
     post.save()
+    for position, author in enumerate(authors):
+        Byline.objects.create(post=post, author=author, position=position)
+    credit_owner(post)
     if tags:
         post.tags.set(tags)
     return post

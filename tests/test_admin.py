@@ -21,6 +21,15 @@ from tests.xss import script_vectors
 pytestmark = pytest.mark.django_db
 
 
+# The byline inline's management form, with no rows: the post credits its owner.
+BYLINES_NONE = {
+    "bylines-TOTAL_FORMS": "0",
+    "bylines-INITIAL_FORMS": "0",
+    "bylines-MIN_NUM_FORMS": "0",
+    "bylines-MAX_NUM_FORMS": "1000",
+}
+
+
 def form_data(**overrides):
     section = overrides.pop("section", None) or make_section("World")
     now = timezone.localtime()
@@ -40,6 +49,7 @@ def form_data(**overrides):
         "updates-INITIAL_FORMS": "0",
         "updates-MIN_NUM_FORMS": "0",
         "updates-MAX_NUM_FORMS": "1000",
+        **BYLINES_NONE,
     }
     return {**data, **overrides}
 
@@ -440,6 +450,8 @@ LIST_PARAMETERS = {
     ],
     "section": ["q", "o", "p", "slug__startswith", "position__gt"],
     "tag": ["q", "o", "p", "name__iexact"],
+    "author": ["q", "o", "p", "user__id__exact"],
+    "page": ["q", "o", "p", "published__exact", "in_footer__exact"],
 }  # fmt: skip
 FORM_FIELDS = {
     "post": [
@@ -448,6 +460,8 @@ FORM_FIELDS = {
     ],
     "section": ["name", "slug", "description", "position"],
     "tag": ["name", "slug", "description"],
+    "author": ["display_name", "slug", "user", "bio", "links"],
+    "page": ["title", "slug", "body", "published", "in_footer", "position"],
 }  # fmt: skip
 
 
@@ -521,12 +535,14 @@ UPDATE_FORM = {
 
 @pytest.mark.parametrize("model", FORM_FIELDS)
 def test_posted_junk_is_a_form_error_never_a_5xx(fuzz_client, model):
-    """Junk in any field of the post (with a story update), section and tag
-    forms is a form error or a save, never a 5xx."""
+    """Junk in any field of the post (with a story update), section, tag,
+    author and static page forms is a form error or a save, never a 5xx."""
     valid = {
         "post": {**form_data(), **UPDATE_FORM, "author": fuzz_client.user.pk},
         "section": {"name": "Desk", "slug": "desk", "position": "1"},
         "tag": {"name": "Topic", "slug": "topic"},
+        "author": {"display_name": "Ada", "slug": "ada"},
+        "page": {"title": "About", "slug": "about", "body": "Us.", "position": "1"},
     }[model]
     fields = FORM_FIELDS[model] + (list(UPDATE_FORM) if model == "post" else [])
     requests = [
@@ -579,6 +595,7 @@ def test_a_slow_body_never_blocks_another_editors_save(request):
             "lead_image_alt": "", "lead_image_caption": "",
             **{f"updates-{k}": v for k, v in
                {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0", "MIN_NUM_FORMS": "0", "MAX_NUM_FORMS": "1000"}.items()},
+            **BYLINES_NONE,
         }  # fmt: skip
 
     results = {}

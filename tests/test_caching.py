@@ -138,13 +138,15 @@ def test_head_requests_get_headers_only(client):
 
 
 def test_an_author_rename_reaches_pages(client):
-    """Renaming an author changes every byline on the next request."""
+    """Renaming an author's profile changes every byline on the next request."""
     post = make_post()
     client.get(post.get_absolute_url())
-    author = post.author
-    author.first_name, author.last_name = "Grace", "Reporter"
+    client.get("/")
+    author = post.bylines.get().author
+    author.display_name = "Grace Reporter"
     author.save()
     assert "Grace Reporter" in client.get(post.get_absolute_url()).content.decode()
+    assert "Grace Reporter" in client.get("/").content.decode()
 
 
 def test_a_login_does_not_invalidate_pages(client, django_assert_num_queries):

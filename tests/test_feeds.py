@@ -225,7 +225,10 @@ def test_json_feed_follows_the_1_1_spec(client, newsroom):
     assert item["url"] == "http://testserver" + story.get_absolute_url()
     assert item["summary"] == story.summary
     assert '<h2 id="details">' in item["content_html"]
-    assert item["authors"] == [{"name": story.author.get_full_name()}]
+    author = story.bylines.get().author
+    assert item["authors"] == [
+        {"name": author.display_name, "url": f"http://testserver/author/{author.slug}/"}
+    ]
     assert item["tags"] == ["World", "Iran", "Russia"]
     for key in ("date_published", "date_modified"):
         assert datetime.fromisoformat(item[key]).tzinfo is not None

@@ -54,12 +54,15 @@ def hub(settings):
 
 
 def test_feed_urls_cover_site_section_tags_and_story():
-    """A post appears in the site, section, tag and story feeds, three formats each."""
+    """A post appears in the site, section, tag, author and story feeds, three
+    formats each."""
     post = make_post(
         section=make_section("World"), tags=[make_tag("Iran"), make_tag("Russia")]
     )
     urls = feed_urls_for(post)
-    assert len(urls) == 5 * 3
+    assert len(urls) == 6 * 3
+    author = post.bylines.get().author
+    assert any(url.endswith(f"/author/{author.slug}/feed/json/") for url in urls)
     assert "/feed/json/" in urls[2] and urls[0].endswith("/feed/")
     assert any(url.endswith("/tag/iran/feed/atom/") for url in urls)
     assert any(url.endswith(f"/{post.slug}/feed/") for url in urls)

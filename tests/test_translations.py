@@ -31,7 +31,7 @@ from django.test import Client
 from django.utils import translation
 from lxml import html as lxml_html
 
-from blog.models import Post, Section, StoryUpdate, Tag
+from blog.models import Author, Page, Post, Section, StoryUpdate, Tag
 from tests.conftest import require_tool, which
 from tests.factories import make_staff
 
@@ -147,6 +147,7 @@ def newsroom(db):
         body="Body.",
         status=Post.Status.DRAFT,
     )
+    Page.objects.create(title="Qui sommes-nous", slug="about", body="Une rédaction.")
     return {"election": election, "draft": draft, "staff": make_staff()}
 
 
@@ -172,6 +173,10 @@ def content_strings() -> list[str]:
         found |= {section.name, section.slug, section.description}
     for tag in Tag.objects.all():
         found |= {tag.name, tag.slug, tag.description}
+    for static_page in Page.objects.all():
+        found |= {static_page.title, static_page.slug, static_page.summary}
+    for author in Author.objects.all():
+        found |= {author.display_name, author.slug, author.bio, *author.link_list}
     return sorted((s for s in found if s), key=len, reverse=True)
 
 
@@ -239,6 +244,8 @@ def pages(newsroom) -> dict[str, tuple[str, bool]]:
         "section": (election.section.get_absolute_url(), False),
         "tag": (tags[0].get_absolute_url(), False),
         "tag intersection": (f"/tag/{tags[0].slug}+{tags[1].slug}/", False),
+        "author": (election.bylines.first().author.get_absolute_url(), False),
+        "static page": ("/page/about/", False),
         "archive": ("/archive/", False),
         "year": (f"/{day:%Y}/", False),
         "month": (f"/{day:%Y}/{day:%m}/", False),
@@ -250,6 +257,12 @@ def pages(newsroom) -> dict[str, tuple[str, bool]]:
         "admin: post": (f"/admin/blog/post/{election.pk}/change/", True),
         "admin: sections": ("/admin/blog/section/", True),
         "admin: tags": ("/admin/blog/tag/", True),
+        "admin: authors": ("/admin/blog/author/", True),
+        "admin: pages": ("/admin/blog/page/", True),
+        "admin: author": (
+            f"/admin/blog/author/{election.bylines.first().author_id}/change/",
+            True,
+        ),
         "admin: index": ("/admin/", True),
     }
 
@@ -277,6 +290,7 @@ def render(newsroom, settings, language: str) -> dict[str, set[str]]:
     feeds = {
         **FEEDS,
         "section feed": f"{election.section.get_absolute_url()}feed/",
+        "author feed": f"{election.bylines.first().author.get_absolute_url()}feed/",
         "story feed": f"{election.get_absolute_url()}feed/",
     }
     for name, address in feeds.items():

@@ -86,7 +86,7 @@ def artifacts() -> Path:
 def newsroom(db):
     """The demo articles (with generated lead images), plus a scheduled post
     and a draft that must appear nowhere."""
-    from blog.models import Post
+    from blog.models import Page, Post
 
     call_command("load_demo", stdout=io.StringIO())
     posts = {post.slug: post for post in Post.objects.all()}
@@ -115,6 +115,11 @@ def newsroom(db):
         post.save()
         post.tags.set(election.tags.all())
     scheduled, draft = hidden["scheduled"], hidden["draft"]
+    Page.objects.create(
+        title="About us",
+        slug="about",
+        body="Who we are.\n\n## Corrections\n\nWe correct errors openly.",
+    )
     return {
         "posts": posts,
         "election": posts[ELECTION_SLUG],

@@ -49,6 +49,8 @@ def page_types(newsroom):
         "search with results": ("/search/?q=sanctions", 200),
         "search without results": ("/search/?q=zebrafish+quasar", 200),
         "search form": ("/search/", 200),
+        "author": (election.bylines.first().author.get_absolute_url(), 200),
+        "static page": ("/page/about/", 200),
         "404": ("/no-such-page/", 404),
     }
 

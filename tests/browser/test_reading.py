@@ -207,3 +207,34 @@ def test_article_needs_no_javascript(open_page, live_server, newsroom, artifacts
     )
     assert "serif" in stylesheet_applied.lower()
     page.screenshot(path=str(artifacts / "390-article-no-js.png"), full_page=True)
+
+
+def test_reader_follows_a_byline_and_subscribes_to_the_author(
+    open_page, live_server, newsroom, artifacts
+):
+    """From an article's byline a reader reaches the author's page, which lists
+    the article, and subscribes to the author's RSS feed (issue 13)."""
+    election = newsroom["election"]
+    author = election.bylines.first().author
+    page = open_page(viewport=DESKTOP)
+    page.goto(live_server.url + election.get_absolute_url())
+    page.locator(".byline a.author").first.click()
+    page.wait_for_url(f"**/author/{author.slug}/")
+    expect(page.locator("h1")).to_have_text(author.display_name)
+    expect(page.locator(".card-title a", has_text=election.title)).to_be_visible()
+    arrive(page, newsroom, artifacts, DESKTOP, 8, "author")
+
+    rss_link = page.locator(".page-header .feed-links a", has_text="RSS")
+    with page.expect_response(
+        lambda r: r.url.endswith(f"/author/{author.slug}/feed/")
+    ) as answer:
+        rss_link.click()
+    assert answer.value.status == 200
+    as_reader = page.request.get(
+        answer.value.url, headers={"Accept": "application/rss+xml"}
+    )
+    feed = etree.fromstring(as_reader.body())
+    assert election.title in [item.findtext("title") for item in feed.iter("item")]
+    page.wait_for_load_state()
+    expect(page.locator("body")).to_contain_text("This is a web feed")
+    snap(page, artifacts, DESKTOP, 9, "author-feed")
