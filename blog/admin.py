@@ -235,7 +235,20 @@ class PostAdminForm(MarkdownBodyForm):
         return names
 
 
-class StoryUpdateInline(admin.StackedInline):
+class EditableByRole:
+    """Change and delete follow `roles.may_edit` for the post at hand: the
+    post itself, or an inline's parent post (issue 7)."""
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.may_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or roles.may_edit(request.user, obj))
+
+
+class StoryUpdateInline(EditableByRole, admin.StackedInline):
     model = StoryUpdate
     form = StoryUpdateForm
     extra = 0
@@ -248,17 +261,9 @@ class StoryUpdateInline(admin.StackedInline):
         allowed = super().has_add_permission(request, obj)
         return allowed and (obj is None or roles.may_edit(request.user, obj))
 
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or roles.may_edit(request.user, obj))
-
-    def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or roles.may_edit(request.user, obj))
-
 
 @admin.register(Post)
-class PostAdmin(NewsroomAdmin):
+class PostAdmin(EditableByRole, NewsroomAdmin):
     form = PostAdminForm
     list_display = [
         "title",
@@ -361,14 +366,6 @@ class PostAdmin(NewsroomAdmin):
             # "does not exist", whatever URL or action is forged (issue 7).
             posts = posts.filter(author=request.user)
         return posts
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or roles.may_edit(request.user, obj))
-
-    def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or roles.may_edit(request.user, obj))
 
     def has_publish_permission(self, request):
         return roles.may_publish(request.user)
