@@ -8,7 +8,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Count
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
@@ -27,6 +27,7 @@ from blog.markup import (
     normalize_newlines,
     render_within_budget,
 )
+from blog.media import body_figures
 from blog.models import Post, Section, StoryUpdate, Tag
 from blog.tag_admin import MergeTagsAction
 from blog.tagging import MAX_TAG_LENGTH
@@ -137,24 +138,35 @@ class MarkdownBodyForm(forms.ModelForm):
             _("At most %(limit)s characters.") % {"limit": limit},
         )
 
+    # Post bodies show library figures (blog/media.py): rendered with them
+    # here, so the save finds this very rendering remembered.
+    with_figures = False
+
     def clean_body(self):
         body = normalize_newlines(self.cleaned_data["body"])
         try:
-            render_within_budget(body)
+            render_within_budget(
+                body, figures=body_figures(body) if self.with_figures else None
+            )
         except MarkupRefused as refusal:
             raise forms.ValidationError(str(refusal), code="markup") from refusal
         return body
 
 
-def render_posted_bodies(request) -> None:
+def render_posted_bodies(request, with_figures: bool = False) -> None:
     """Render every posted Markdown body before the admin opens its transaction
     (on SQLite that takes the write lock): the form's own validation then finds
-    the outcome remembered and no lock is held while text renders (issue 9)."""
+    the outcome remembered and no lock is held while text renders (issue 9).
+    `with_figures`: the main body shows library figures (a post's)."""
     for name, values in request.POST.lists():
         if name == "body" or name.endswith("-body"):
             for value in values:
+                text = normalize_newlines(value)
+                figures = (
+                    body_figures(text) if with_figures and name == "body" else None
+                )
                 with suppress(MarkupRefused):
-                    render_within_budget(normalize_newlines(value))
+                    render_within_budget(text, figures=figures)
 
 
 class StoryUpdateForm(MarkdownBodyForm):
@@ -164,6 +176,7 @@ class StoryUpdateForm(MarkdownBodyForm):
 
 
 class PostAdminForm(MarkdownBodyForm):
+    with_figures = True
     # Optimistic locking (issue 7): the version of the post the editor opened,
     # compared on save with the one in the database.
     version = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -280,7 +293,7 @@ class PostAdmin(EditableByRole, NewsroomAdmin):
     search_fields = ["title", "summary", "body", "slug"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["section"]
+    autocomplete_fields = ["section", "lead_media"]
     readonly_fields = [
         "state_label",
         "updated_at",
@@ -314,7 +327,13 @@ class PostAdmin(EditableByRole, NewsroomAdmin):
         (
             _("Lead image"),
             {
-                "fields": ["lead_image", "lead_image_alt", "lead_image_caption"],
+                "fields": [
+                    "lead_media",
+                    "lead_image",
+                    "lead_image_alt",
+                    "lead_image_caption",
+                    "lead_image_credit",
+                ],
                 "classes": ["collapse"],
             },
         ),
@@ -346,12 +365,23 @@ class PostAdmin(EditableByRole, NewsroomAdmin):
             ),
             "data-draft-restore": _("Restore my text"),
             "data-draft-discard": _("Discard it"),
+            # js/media-picker.js: the library picker and its texts.
+            "data-media-picker": reverse_lazy("admin:blog_mediaimage_picker"),
+            "data-media-open": _("Insert a picture from the library"),
+            "data-media-title": _("Media library"),
+            "data-media-search": _("Search alt text, caption, credit, file name"),
+            "data-media-close": _("Close"),
+            "data-media-previous": _("Previous"),
+            "data-media-next": _("Next"),
+            "data-media-empty": _("No pictures found."),
+            "data-media-failed": _("The library could not be loaded."),
         },
+        "lead_image_credit": {"class": "dateline-wide"},
     }
 
     class Media:
         css = {"all": ["css/admin.css"]}
-        js = ["js/draft-keeper.js"]
+        js = ["js/draft-keeper.js", "js/media-picker.js"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -387,7 +417,7 @@ class PostAdmin(EditableByRole, NewsroomAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST":
-            render_posted_bodies(request)
+            render_posted_bodies(request, with_figures=True)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -556,4 +586,4 @@ class TagAdmin(MergeTagsAction, CountedAdmin):
 
 
 # Static pages' admin reuses the Markdown form above (blog/page_admin.py).
-from blog import page_admin  # noqa: E402, F401
+from blog import media_admin, page_admin  # noqa: E402, F401

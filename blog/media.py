@@ -265,6 +265,12 @@ def figures_for(ids) -> dict[str, dict]:
     return {str(image.pk): image.figure_data() for image in rows}
 
 
+def body_figures(source: str) -> dict[str, dict]:
+    """The figures a text refers to: no query when it refers to none."""
+    ids = media_ids_in(source)
+    return figures_for(ids) if ids else {}
+
+
 def record_uses(post, ids) -> None:
     """Make MediaUse rows say exactly which existing images `post` shows."""
     ids = set(ids)
