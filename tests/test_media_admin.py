@@ -1,7 +1,6 @@
 """blog/media_admin.py: the media library in the admin, by role, and the
 picker the post form uses (issue 7)."""
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from lxml import html as lxml_html
@@ -110,7 +109,11 @@ def test_library_is_a_grid_with_search(editor_client, django_assert_max_num_quer
     cards = doc.cssselect(".dateline-media-grid .dateline-media-card")
     assert len(cards) == 12
     text = response.content.decode()
-    assert "Harbour at dawn" in text and "Reuters" in text and "1600 \N{MULTIPLICATION SIGN} 900" in text
+    assert (
+        "Harbour at dawn" in text
+        and "Reuters" in text
+        and "1600 \N{MULTIPLICATION SIGN} 900" in text
+    )
     assert len(doc.cssselect(".dateline-media-card img[src]")) == 12
     for query in ["harbour", "reuters", "boats"]:
         found = lxml_html.fromstring(editor_client.get(LIST, {"q": query}).content)
