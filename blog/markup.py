@@ -85,7 +85,14 @@ FIGURE_CLASSES = {"figure": {"media"}, "span": {"credit"}}
 # "url 480w, url 960w": each URL a path or an http(s) address, no quotes,
 # spaces or commas inside it, and a width descriptor.
 _SRCSET_CANDIDATE_RE = re.compile(r"(?:https?://|/)[^\s,\"'<>`\\]+ \d{1,5}w", re.ASCII)
-_SIZES_RE = re.compile(r"[a-z0-9 ().:,%-]{1,200}", re.ASCII)
+_LENGTH = r"\d{1,4}(?:\.\d{1,3})?(?:px|rem|em|vw)"
+# "(min-width: 44rem) 42rem, calc(100vw - 2rem)": media conditions on width
+# and lengths only, nothing else a browser would parse.
+_SIZE_RE = re.compile(
+    rf"(?:\((?:min|max)-width: ?{_LENGTH}\) )?"
+    rf"(?:{_LENGTH}|calc\(100vw - {_LENGTH}\))",
+    re.ASCII,
+)
 _DIMENSION_RE = re.compile(r"\d{1,5}", re.ASCII)
 
 
@@ -105,7 +112,8 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
         if name == "srcset":
             return _safe_srcset(value)
         if name == "sizes":
-            return bool(_SIZES_RE.fullmatch(value))
+            parts = value.split(", ")
+            return len(parts) <= 6 and all(_SIZE_RE.fullmatch(p) for p in parts)
         if name == "decoding":
             return value in {"async", "auto", "sync"}
         if name in {"width", "height"}:
@@ -276,13 +284,37 @@ class ImageDefaults(Filter):
             yield token
 
 
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_URL_ATTRIBUTES = ((None, "href"), (None, "src"), (None, "cite"))
+
+
+class KnownSchemesOnly(Filter):
+    """bleach reads "javascript:1" or "media:42" (a scheme, then digits) as a
+    relative URL with a port and keeps it; here any URL that starts with a
+    scheme outside ALLOWED_PROTOCOLS loses its attribute (an unresolved
+    library reference among them)."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in {"StartTag", "EmptyTag"}:
+                for key in _URL_ATTRIBUTES:
+                    value = token["data"].get(key)
+                    if value is None:
+                        continue
+                    cleaned = re.sub(r"[\x00-\x20]", "", value)
+                    match = _SCHEME_RE.match(cleaned)
+                    if match and match.group(1).lower() not in ALLOWED_PROTOCOLS:
+                        del token["data"][key]
+            yield token
+
+
 _CLEANER = bleach.Cleaner(
     tags=ALLOWED_TAGS,
     attributes=_allowed_attribute,
     protocols=ALLOWED_PROTOCOLS,
     strip=False,
     strip_comments=True,
-    filters=[ImageDefaults],
+    filters=[ImageDefaults, KnownSchemesOnly],
 )
 
 

@@ -319,3 +319,89 @@ def test_a_library_image_used_as_lead_cannot_be_deleted():
     with pytest.raises(ProtectedError):
         image.delete()
     assert Post.objects.count() == 1
+
+
+# -- Hostile input -------------------------------------------------------------
+
+HOSTILE_BODIES = [
+    '<img src="/a.jpg" srcset="javascript:alert(1) 1w">',
+    '<img src="/a.jpg" srcset="/a.jpg 1w, javascript:alert(1) 2w">',
+    '<img src="/a.jpg" srcset="data:text/html,<script>alert(1)</script> 1w">',
+    '<img src="/a.jpg" srcset=" jav&#x09;ascript:alert(1) 1w">',
+    '<img src="/a.jpg" sizes="expression(alert(1))" decoding="javascript:x">',
+    '<img src="media:1" onerror="alert(1)">',
+    '<figure class="x" onclick="alert(1)"><figcaption onmouseover="alert(1)">x</figcaption></figure>',
+    "![x](javascript:alert(1))",
+    '![x](media:{id}"onerror="alert(1))',
+    '![" onerror="alert(1)](media:{id} "\\" onerror=alert(1) x=\\"")',
+    '![<script>alert(1)</script>](media:{id} "<img src=x onerror=alert(1)>")',
+    "[link](media:{id})",
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+def test_hostile_author_html_and_markdown_are_neutralised(body):
+    """Hostile srcset, sizes, figure attributes and media: tricks typed by an
+    author leave nothing that could run, on the page or in the feed."""
+    from tests.xss import script_vectors
+
+    image = add_image(
+        caption="<script>alert(1)</script>", credit='"><img src=x onerror=alert(1)>'
+    )
+    post = make_post(body=body.replace("{id}", str(image.pk)))
+    assert script_vectors(post.body_html) == []
+    assert script_vectors(post.feed_html) == []
+    assert "javascript:" not in post.body_html.lower().replace("&amp;", "&")
+    assert "expression(" not in post.body_html
+
+
+def test_hostile_library_words_are_escaped():
+    """Alt text, caption and credit from the library are text, never markup."""
+    from tests.xss import script_vectors
+
+    image = add_image(
+        alt='"><script>alert(1)</script>',
+        caption="<img src=x onerror=alert(1)>",
+        credit="<svg onload=alert(1)>",
+    )
+    post = make_post(body=f"![](media:{image.pk})")
+    assert "<figure" in post.body_html
+    assert script_vectors(post.body_html) == []
+    assert "&lt;img src=x onerror=alert(1)&gt;" in post.body_html
+
+
+# -- Query budgets -------------------------------------------------------------
+
+
+def queries_for(client, url):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    client.get("/")  # reads the navigation and footer, as test_views does
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_figures_and_library_lead_cost_no_queries_on_pages(client):
+    """An article with three figures and a library lead image costs the same
+    queries as one without (the article budget in tests/test_views.py), and
+    so do the feeds listing it."""
+    from tests.factories import make_section
+
+    section = make_section("World")
+    plain = make_post(section=section, body="Plain.\n\nText.")
+    images = [add_image(alt=f"Picture {i}") for i in range(3)]
+    body = "\n\n".join(f"![](media:{image.pk})" for image in images)
+    rich = make_post(section=section, body=f"Rich.\n\n{body}", lead_media=images[0])
+    assert rich.body_html.count("<figure") == 3
+    assert queries_for(client, rich.get_absolute_url()) == queries_for(
+        client, plain.get_absolute_url()
+    )
+    assert queries_for(client, rich.get_absolute_url()) == 4
+    feed_with = queries_for(client, "/feed/")
+    assert rich.feed_html.count("<figure") == 3
+    Post.objects.filter(pk=rich.pk).update(lead_media=None)
+    assert queries_for(client, "/feed/") == feed_with
