@@ -200,7 +200,13 @@ def make_renditions(name: str, storage=default_storage) -> list[Rendition]:
         largest = largest_rendition(image)
         image.close()
     stem, _ = posixpath.splitext(name)
-    stem = stem.replace("lead/", "renditions/", 1)
+    # Readers are served renditions/ only (blog/views.media): lead images'
+    # sit beside their folder, anything else (the media library) under it.
+    stem = (
+        stem.replace("lead/", "renditions/", 1)
+        if "lead/" in stem
+        else f"renditions/{stem}"
+    )
     widths = sorted({w for w in WIDTHS if w < largest.width} | {largest.width})
     renditions: list[Rendition] = []
     for width in widths:

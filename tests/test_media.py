@@ -255,7 +255,7 @@ def test_feed_items_carry_absolute_image_urls(client):
     response = client.get("/feed/")
     parsed = feedparser.parse(response.content)
     content = parsed.entries[0].content[0].value
-    assert 'src="http://testserver/media/media/' in content
+    assert 'src="http://testserver/media/renditions/media/' in content
     assert "<figcaption>Harbour" in content
     # feedparser's own sanitiser drops srcset: read it from the XML itself.
     raw = response.content.decode()
@@ -263,7 +263,7 @@ def test_feed_items_carry_absolute_image_urls(client):
     candidates = srcset.split(", ")
     assert len(candidates) == 3
     for candidate in candidates:
-        assert candidate.startswith("http://testserver/media/media/")
+        assert candidate.startswith("http://testserver/media/renditions/media/")
 
 
 # -- Lead images from the library ---------------------------------------------
@@ -405,3 +405,15 @@ def test_figures_and_library_lead_cost_no_queries_on_pages(client):
     assert rich.feed_html.count("<figure") == 3
     Post.objects.filter(pk=rich.pk).update(lead_media=None)
     assert queries_for(client, "/feed/") == feed_with
+
+
+def test_readers_get_library_renditions_not_originals(staff_client):
+    """A library picture's renditions are public; its original (with its
+    camera metadata) is for staff only."""
+    from django.test import Client
+
+    client = Client()
+    image = add_image()
+    assert client.get(image.sources[0]["url"]).status_code == 200
+    assert client.get("/media/" + image.file.name).status_code == 404
+    assert staff_client.get("/media/" + image.file.name).status_code == 200

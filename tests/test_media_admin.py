@@ -207,7 +207,7 @@ def test_picker_lists_searches_and_pages(author_client, django_assert_max_num_qu
     item = first["results"][0]
     assert item["alt"] == "Picture 29"
     assert item["markdown"] == f"![Picture 29](media:{item['id']})"
-    assert item["thumbnail"].startswith("/media/media/")
+    assert item["thumbnail"].startswith("/media/renditions/media/")
     second = author_client.get(PICKER, {"page": 2}).json()
     assert len(second["results"]) == 6 and not second["has_next"]
     found = author_client.get(PICKER, {"q": "reuters"}).json()
