@@ -154,7 +154,7 @@ class MediaImage(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("library image")
-        verbose_name_plural = _("media library")
+        verbose_name_plural = _("library images")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(alt=""),

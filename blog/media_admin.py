@@ -33,11 +33,6 @@ class MediaImageForm(forms.ModelForm):
     class Meta:
         model = MediaImage
         fields = ["file", "alt", "caption", "credit"]
-        widgets = {
-            "alt": forms.TextInput(attrs={"class": "dateline-wide"}),
-            "caption": forms.TextInput(attrs={"class": "dateline-wide"}),
-            "credit": forms.TextInput(attrs={"class": "dateline-wide"}),
-        }
 
     def clean_alt(self):
         alt = self.cleaned_data["alt"].strip()
@@ -67,6 +62,15 @@ class MediaImageAdmin(NewsroomAdmin):
     # A grid of cards (the template), not a table of rows: no bulk actions.
     change_list_template = "admin/blog/mediaimage/change_list.html"
     actions = None
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in {"alt", "caption", "credit"}:
+            field.widget.attrs["class"] = "dateline-wide"
+        return field
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -18,16 +18,34 @@ pytestmark = pytest.mark.django_db
 
 
 def image_bytes(width=1600, height=900, fmt="PNG", colour=(40, 90, 160)):
+    """A picture: a gradient from `colour` with a sun and a horizon, so
+    screenshots show something and renditions compress like photographs."""
+    from PIL import ImageDraw
+
+    picture = Image.linear_gradient("L").resize((width, height))
+    picture = Image.merge(
+        "RGB",
+        [picture.point(lambda v, c=c: min(255, c + v // 3)) for c in colour],
+    )
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, height * 2 // 3, width, height), fill=(20, 40, 60))
+    r = min(width, height) // 8
+    draw.ellipse(
+        (width // 2 - r, height // 3 - r, width // 2 + r, height // 3 + r),
+        fill=(250, 210, 90),
+    )
     buffer = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(buffer, fmt)
+    picture.save(buffer, fmt)
     buffer.seek(0)
     return buffer
 
 
 def add_image(alt="A blue square", **fields):
     """A library image, its renditions made (jobs run at once in tests)."""
+    size = fields.pop("size", {})
+    colour = fields.pop("colour", (40, 90, 160))
     image = MediaImage.objects.add(
-        image_bytes(**fields.pop("size", {})), name="photo.png", alt=alt, **fields
+        image_bytes(**size, colour=colour), name="photo.png", alt=alt, **fields
     )
     image.refresh_from_db()
     return image

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'library image',
-                'verbose_name_plural': 'media library',
+                'verbose_name_plural': 'library images',
                 'ordering': ['-created_at', '-id'],
             },
         ),

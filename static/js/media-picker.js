@@ -58,7 +58,10 @@
     var pageLabel = el("span");
     pages.append(previous, pageLabel, next);
     dialog.append(heading, bar, status, grid, pages);
-    textarea.insertAdjacentElement("afterend", open);
+    // Below the field (the admin lays label and textarea out in a row).
+    var row = el("div", { class: "dateline-picker-row" });
+    row.append(open);
+    (textarea.closest(".flex-container") || textarea).insertAdjacentElement("afterend", row);
     document.body.append(dialog);
 
     function choose(item) {
