@@ -210,3 +210,29 @@ def test_a_missing_file_is_a_missing_image_not_a_500(s3_media, client):
         "/search/?q=post",
     ]:
         assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.django_db
+def test_library_image_and_its_renditions_in_the_bucket(s3_media, client):
+    """A media library upload goes to the bucket under its generated name with
+    its renditions; an article's figure and its feed item link them at the
+    bucket's public address, which serves them."""
+    from blog.media import MediaImage
+
+    endpoint, s3 = s3_media
+    image = MediaImage.objects.add(
+        io.BytesIO(png(1600, 900)), name="harbour.png", alt="Harbour"
+    )
+    image.refresh_from_db()
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert image.file.name in keys and image.file.name.startswith("media/")
+    names = [r["name"] for r in image.renditions]
+    assert len(names) == 3 and set(names) <= keys
+    post = make_post(body=f"Intro.\n\n![](media:{image.pk})")
+    page = client.get(post.get_absolute_url()).content.decode()
+    urls = [f"{endpoint}/{BUCKET}/{name}" for name in names]
+    assert f"{urls[0]} 480w" in page and f"{urls[-1]} 1440w" in page
+    feed = client.get("/feed/").content.decode()
+    assert f"{urls[-1]} 1440w" in feed
+    status, content_type, body = fetch(urls[-1])
+    assert status == 200 and content_type == "image/jpeg" and body[:2] == b"\xff\xd8"
