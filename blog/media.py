@@ -220,6 +220,17 @@ class MediaImage(models.Model):
             ],
         }
 
+    def delete(self, *args, **kwargs):
+        """The row goes (its files stay: originals and renditions are never
+        deleted); the posts that showed it are rendered again without it."""
+        from blog import tasks
+
+        post_ids = list(self.uses.values_list("post_id", flat=True))
+        result = super().delete(*args, **kwargs)
+        if post_ids:
+            tasks.rerender_posts.enqueue(post_ids)
+        return result
+
     def markdown(self) -> str:
         """What the post form inserts at the cursor."""
         alt = self.alt.replace("[", "(").replace("]", ")").replace("\n", " ")

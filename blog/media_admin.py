@@ -110,6 +110,11 @@ class MediaImageAdmin(NewsroomAdmin):
             ]
         super().save_model(request, obj, form, change)
 
+    def delete_queryset(self, request, queryset):
+        # One by one, so each picture's posts are rendered again without it.
+        for image in queryset:
+            image.delete()
+
     # -- Columns --------------------------------------------------------------
 
     @admin.display(description=_("picture"))

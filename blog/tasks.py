@@ -200,15 +200,24 @@ RERENDER_BATCH = 200
 @task()
 def rerender_media_posts(image_ids: list[int]) -> str:
     """Render again the posts whose body or lead shows one of `image_ids`
-    (their figures or lead image copy the library's renditions and words),
+    (their figures or lead image copy the library's renditions and words)."""
+    from blog.models import Post
+
+    using = Q(media_uses__image_id__in=image_ids) | Q(lead_media_id__in=image_ids)
+    ids = sorted(set(Post.objects.filter(using).values_list("pk", flat=True)))
+    return rerender_posts.call(ids)
+
+
+@task()
+def rerender_posts(post_ids: list[int]) -> str:
+    """Render the bodies of `post_ids` again with the library as it is now,
     in batches of RERENDER_BATCH posts with one image query per batch.
     Rendering only: `updated_at` stays (a new rendition is not an update
     to the story); SiteState is touched so cached pages follow."""
     from blog.media import figures_for, media_ids_in
     from blog.models import Post, SiteState
 
-    using = Q(media_uses__image_id__in=image_ids) | Q(lead_media_id__in=image_ids)
-    ids = sorted(set(Post.objects.filter(using).values_list("pk", flat=True)))
+    ids = sorted(set(post_ids))
     for start in range(0, len(ids), RERENDER_BATCH):
         batch = list(
             Post.objects.filter(pk__in=ids[start : start + RERENDER_BATCH])
@@ -226,6 +235,7 @@ def rerender_media_posts(image_ids: list[int]) -> str:
                 feed_html=post.feed_html,
                 toc=post.toc,
                 word_count=post.word_count,
+                media_ids=post.media_ids,
                 **post.lead_media_columns(),
             )
     if ids:

@@ -435,3 +435,31 @@ def test_readers_get_library_renditions_not_originals(staff_client):
     assert client.get(image.sources[0]["url"]).status_code == 200
     assert client.get("/media/" + image.file.name).status_code == 404
     assert staff_client.get("/media/" + image.file.name).status_code == 200
+
+
+def test_deleting_a_picture_removes_its_figures_but_not_its_files():
+    """A deleted library picture leaves the articles that showed it (they are
+    rendered again), while its original and renditions stay in the storage."""
+    image = add_image()
+    post = make_post(body=f"Text.\n\n![](media:{image.pk})")
+    assert "<figure" in post.body_html
+    storage = image.file.storage
+    names = [image.file.name, *(r["name"] for r in image.renditions)]
+    image.delete()
+    post.refresh_from_db()
+    assert "<figure" not in post.body_html and "<img" not in post.body_html
+    assert post.media_ids == []
+    assert all(storage.exists(name) for name in names)
+
+
+def test_a_new_file_keeps_the_superseded_renditions():
+    """Renditions of a replaced file stay in the storage (pages cached
+    elsewhere may still point at them)."""
+    from django.core.files.base import ContentFile
+
+    image = add_image()
+    old = [r["name"] for r in image.renditions]
+    image.file.save("other.png", ContentFile(image_bytes(1000, 700).getvalue()))
+    image.refresh_from_db()
+    assert [r["width"] for r in image.renditions] == [480, 960, 1000]
+    assert all(image.file.storage.exists(name) for name in old)
