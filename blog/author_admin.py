@@ -25,7 +25,8 @@ class AuthorAdmin(admin.ModelAdmin):
     list_display = ["display_name", "slug", "user"]
     search_fields = ["display_name", "slug"]
     prepopulated_fields = {"slug": ["display_name"]}
-    fields = ["display_name", "slug", "user", "bio", "photo", "links"]
+    fields = ["display_name", "slug", "user", "bio", "photo_media", "photo", "links"]
+    autocomplete_fields = ["photo_media"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("user")

@@ -66,6 +66,18 @@ class Author(models.Model):
         blank=True,
         validators=[validate_image_upload],
     )
+    # A photo from the media library (blog/media.py): its renditions are
+    # copied here at save, and by the job that makes them, so the author page
+    # reads the profile alone. Takes the place of `photo`.
+    photo_media = models.ForeignKey(
+        "blog.MediaImage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="author_photos",
+        verbose_name=_("photo from the library"),
+    )
+    photo_renditions = models.JSONField(editable=False, default=list)
     links = models.TextField(
         _("links"),
         blank=True,
@@ -83,8 +95,22 @@ class Author(models.Model):
     def __str__(self):
         return self.display_name
 
+    def save(self, *args, **kwargs):
+        self.photo_renditions = (
+            self.photo_media.renditions if self.photo_media_id else []
+        )
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("blog:author", kwargs={"slug": self.slug})
+
+    @property
+    def photo_source(self) -> dict | None:
+        """The smallest rendition of the library photo, with its URL."""
+        from blog.images import with_urls
+
+        sources = with_urls(self.photo_renditions)
+        return sources[0] if sources else None
 
     @property
     def link_list(self) -> list[str]:

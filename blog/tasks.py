@@ -190,6 +190,12 @@ def make_media_renditions(image_id: int, name: str, attempt: int = 1) -> str:
         retry_later(make_media_renditions, at, image_id, name, attempt=attempt + 1)
         return "retry"
     if MediaImage.objects.filter(pk=image_id, file=name).update(renditions=renditions):
+        from blog.authors import Author
+
+        # Author pages show the photo's smallest rendition (copied, no join).
+        Author.objects.filter(photo_media_id=image_id).update(
+            photo_renditions=renditions
+        )
         rerender_media_posts.call([image_id])
     return "made"
 

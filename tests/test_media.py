@@ -463,3 +463,25 @@ def test_a_new_file_keeps_the_superseded_renditions():
     image.refresh_from_db()
     assert [r["width"] for r in image.renditions] == [480, 960, 1000]
     assert all(image.file.storage.exists(name) for name in old)
+
+
+# -- Author photos from the library ----------------------------------------------
+
+
+def test_author_photo_from_the_library(client):
+    """An author profile's photo can come from the library: its smallest
+    rendition is copied onto the profile and shown on the author page, with
+    no extra query; new renditions follow."""
+    from blog import tasks
+    from blog.authors import Author
+
+    image = add_image(alt="Portrait")
+    author = Author.objects.create(display_name="Ada", slug="ada", photo_media=image)
+    make_post(authors=[author])
+    assert author.photo_renditions == image.renditions
+    page = client.get(author.get_absolute_url()).content.decode()
+    assert f'src="/media/{image.renditions[0]["name"]}"' in page
+    MediaImage.objects.filter(pk=image.pk).update(renditions=[])
+    tasks.make_media_renditions.call(image.pk, image.file.name)
+    author.refresh_from_db()
+    assert len(author.photo_renditions) == 3
