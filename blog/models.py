@@ -442,7 +442,10 @@ class Post(models.Model):
         blank=True,
         related_name="lead_of",
         verbose_name=_("lead image from the library"),
-        help_text=_("Takes the place of an uploaded lead image."),
+        help_text=_(
+            "Takes the place of an uploaded lead image; its alt text, caption "
+            "and credit come from the library."
+        ),
     )
     lead_image_credit = models.CharField(
         _("lead image credit"), max_length=200, blank=True

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='post',
             name='lead_media',
-            field=models.ForeignKey(blank=True, help_text='Takes the place of an uploaded lead image.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lead_of', to='blog.mediaimage', verbose_name='lead image from the library'),
+            field=models.ForeignKey(blank=True, help_text='Takes the place of an uploaded lead image; its alt text, caption and credit come from the library.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lead_of', to='blog.mediaimage', verbose_name='lead image from the library'),
         ),
         migrations.CreateModel(
             name='MediaUse',
