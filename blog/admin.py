@@ -8,7 +8,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Count
-from django.urls import reverse
+from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
@@ -28,6 +28,7 @@ from blog.markup import (
     render_within_budget,
 )
 from blog.models import Post, Section, StoryUpdate, Tag
+from blog.preview import preview_view_for
 from blog.tag_admin import MergeTagsAction
 from blog.tagging import MAX_TAG_LENGTH
 
@@ -346,12 +347,28 @@ class PostAdmin(EditableByRole, NewsroomAdmin):
             ),
             "data-draft-restore": _("Restore my text"),
             "data-draft-discard": _("Discard it"),
+            # The live preview beside it (js/live-preview.js, blog/preview.py).
+            "data-preview-url": reverse_lazy("admin:blog_post_preview"),
+            "data-preview-title": _("Live preview"),
+            "data-preview-toc": _("Sub-sections"),
+            "data-preview-empty": _("Start typing: the article appears here."),
+            "data-preview-failed": _(
+                "The preview could not be updated (the connection or your "
+                "session may have been lost). Your text is unchanged."
+            ),
         },
     }
 
     class Media:
         css = {"all": ["css/admin.css"]}
-        js = ["js/draft-keeper.js"]
+        js = ["js/draft-keeper.js", "js/live-preview.js"]
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(preview_view_for(self))
+        return [
+            path("preview/", preview, name="blog_post_preview"),
+            *super().get_urls(),
+        ]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
