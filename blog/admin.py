@@ -29,6 +29,7 @@ from blog.markup import (
 )
 from blog.models import Post, Section, StoryUpdate, Tag
 from blog.preview import preview_view_for
+from blog.revision_admin import RevisionsAdmin
 from blog.tag_admin import MergeTagsAction
 from blog.tagging import MAX_TAG_LENGTH
 
@@ -264,7 +265,7 @@ class StoryUpdateInline(EditableByRole, admin.StackedInline):
 
 
 @admin.register(Post)
-class PostAdmin(EditableByRole, NewsroomAdmin):
+class PostAdmin(EditableByRole, RevisionsAdmin, NewsroomAdmin):
     form = PostAdminForm
     list_display = [
         "title",
