@@ -5,7 +5,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import connection
 from django.db.models import Count
 from django.urls import path, reverse, reverse_lazy
@@ -405,8 +409,44 @@ class PostAdmin(EditableByRole, RevisionsAdmin, NewsroomAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST":
+            self.apply_desk_button(request)
             render_posted_bodies(request)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # The desk's buttons beside Save (templates/admin/blog/post/submit_line.html):
+    # shorthands for choosing the status, so the form's own validation, the
+    # roles and the review email apply exactly as when the status is chosen.
+    DESK_BUTTONS = {
+        "_submit_review": Post.Status.REVIEW,
+        "_publish": Post.Status.PUBLISHED,
+    }
+
+    def apply_desk_button(self, request):
+        pressed = [name for name in self.DESK_BUTTONS if name in request.POST]
+        if not pressed:
+            return
+        if "_publish" in pressed and not roles.may_publish(request.user):
+            raise PermissionDenied  # a forged button: nothing is read or saved
+        data = request.POST.copy()
+        data["status"] = self.DESK_BUTTONS[pressed[0]].value
+        request.POST = data
+
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        editable = obj is None or roles.may_edit(request.user, obj)
+        publisher = roles.may_publish(request.user)
+        context.update(
+            {
+                "desk_submit_review": editable
+                and not publisher
+                and (obj is None or obj.status == Post.Status.DRAFT),
+                "desk_publish": editable
+                and publisher
+                and (obj is None or obj.status != Post.Status.PUBLISHED),
+            }
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         # Pressing publish on a draft publishes it now, unless the editor chose
@@ -425,6 +465,11 @@ class PostAdmin(EditableByRole, RevisionsAdmin, NewsroomAdmin):
         super().save_model(request, obj, form, change)
         if obj.status == Post.Status.REVIEW and "status" in form.changed_data:
             roles.announce_review(request, obj)
+            self.message_user(
+                request,
+                _("Submitted for review: the editors have been notified."),
+                messages.SUCCESS,
+            )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
