@@ -34,7 +34,7 @@
     pane.setAttribute("aria-labelledby", "dateline-live-preview-heading");
     // The pane scrolls on its own: keyboard users reach it with Tab.
     pane.tabIndex = 0;
-    var heading = element("h3", "dateline-preview-heading", texts.previewTitle);
+    var heading = element("h2", "dateline-preview-heading", texts.previewTitle);
     heading.id = "dateline-live-preview-heading";
     var status = element("p", "dateline-preview-status");
     status.setAttribute("role", "status");

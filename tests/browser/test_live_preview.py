@@ -126,3 +126,26 @@ def test_preview_sits_below_the_body_on_a_phone(open_page, live_server):
     assert page.evaluate("window.__violations") == []
     assert problems == []
     assert failed == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_preview_pane_passes_axe(open_page, live_server, scheme):
+    """The body and its preview pane (headings, outline, status line) have no
+    WCAG 2.1 A/AA violation axe-core can find, in either colour scheme."""
+    from tests.browser.conftest import AXE
+    from tests.browser.test_accessibility import WCAG, describe, run_axe_on
+    from tests.conftest import require_tool
+
+    require_tool(AXE.exists(), f"{AXE} is missing: run `npm ci` to install axe-core")
+    make_member(roles.AUTHORS, username="reporter", password=PASSWORD)
+    page = open_page(
+        bypass_csp=True, color_scheme=scheme, viewport={"width": 1400, "height": 1000}
+    )
+    log_in(page, live_server, "reporter")
+    page.goto(live_server.url + "/admin/blog/post/add/")
+    page.fill("#id_body", "Opening *words*.\n\n## Part one\n\n- a\n- b\n\n> Quote")
+    page.locator("#id_body").type(".")
+    page.wait_for_selector("#dateline-live-preview h2#part-one")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    violations = run_axe_on(page, ".dateline-live", WCAG)
+    assert not violations, describe({"post form": violations})
