@@ -48,3 +48,33 @@ def test_editor_compares_and_restores(open_page, live_server, artifacts):
     assert page.evaluate("window.__violations") == []
     assert problems == []
     assert failed == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_revision_pages_pass_axe(open_page, live_server, scheme):
+    """The revision list and the comparison have no WCAG 2.1 A/AA violation
+    axe-core can find in their content, in either colour scheme."""
+    from tests.browser.conftest import AXE
+    from tests.browser.test_accessibility import WCAG, describe, run_axe_on
+    from tests.conftest import require_tool
+
+    require_tool(AXE.exists(), f"{AXE} is missing: run `npm ci` to install axe-core")
+    editor = make_member(roles.EDITORS, username="desk", password=PASSWORD)
+    post = make_post("Talks stall", body="The talks stalled on Monday.")
+    for body in ("The talks resumed.", "The talks ended."):
+        post.body = body
+        with recorded("Edited.", user=editor):
+            post.save()
+    page = open_page(bypass_csp=True, color_scheme=scheme)
+    log_in(page, live_server, "desk")
+    axe = AXE.read_text(encoding="utf-8")
+    found = {}
+    page.goto(f"{live_server.url}/admin/blog/post/{post.pk}/revisions/")
+    page.add_script_tag(content=axe)
+    found["revisions"] = run_axe_on(page, "#content-main", WCAG)
+    page.click("input[type=submit][value='Compare the chosen revisions']")
+    page.wait_for_selector(".dateline-diff ins")
+    page.add_script_tag(content=axe)
+    found["compare"] = run_axe_on(page, "#content-main", WCAG)
+    found = {name: violations for name, violations in found.items() if violations}
+    assert not found, describe(found)
