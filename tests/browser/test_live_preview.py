@@ -149,3 +149,36 @@ def test_preview_pane_passes_axe(open_page, live_server, scheme):
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
     violations = run_axe_on(page, ".dateline-live", WCAG)
     assert not violations, describe({"post form": violations})
+
+
+def test_author_writes_with_the_preview_and_submits_for_review(open_page, live_server):
+    """An author opens their draft, writes with the preview, and presses
+    Submit for review: the piece is in review, the preview matched the page."""
+    from blog.models import Post
+    from tests.factories import make_post
+
+    author = make_member(roles.AUTHORS, username="reporter", password=PASSWORD)
+    draft = make_post(
+        "Vienna talks", status=Post.Status.DRAFT, author=author, body="Draft."
+    )
+    page, problems, failed = watched_page(
+        open_page, viewport={"width": 1400, "height": 1000}
+    )
+    log_in(page, live_server, "reporter")
+    page.goto(f"{live_server.url}/admin/blog/post/{draft.pk}/change/")
+    expect(page.locator("#dateline-live-preview .dateline-preview-body")).to_have_text(
+        "Draft."
+    )
+    page.fill("#id_body", "")
+    page.locator("#id_body").press_sequentially("Talks *resumed*.\n\n## Why", delay=5)
+    page.wait_for_selector("#dateline-live-preview h2#why")
+    preview_html = page.inner_html("#dateline-live-preview .dateline-preview-body")
+    page.click(".submit-row >> nth=-1 >> input[name=_submit_review]")
+    page.wait_for_url(f"{live_server.url}/admin/blog/post/")
+    expect(page.locator(".messagelist")).to_contain_text("Submitted for review")
+    draft.refresh_from_db()
+    assert draft.status == Post.Status.REVIEW
+    assert draft.body_html == preview_html
+    assert page.evaluate("window.__violations") == []
+    assert problems == []
+    assert failed == []
