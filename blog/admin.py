@@ -5,10 +5,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import connection
 from django.db.models import Count
-from django.urls import reverse, reverse_lazy
+from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
@@ -29,6 +33,8 @@ from blog.markup import (
 )
 from blog.media import body_figures
 from blog.models import Post, Section, StoryUpdate, Tag
+from blog.preview import preview_view_for
+from blog.revision_admin import RevisionsAdmin
 from blog.tag_admin import MergeTagsAction
 from blog.tagging import MAX_TAG_LENGTH
 
@@ -276,7 +282,7 @@ class StoryUpdateInline(EditableByRole, admin.StackedInline):
 
 
 @admin.register(Post)
-class PostAdmin(EditableByRole, NewsroomAdmin):
+class PostAdmin(EditableByRole, RevisionsAdmin, NewsroomAdmin):
     form = PostAdminForm
     list_display = [
         "title",
@@ -375,13 +381,29 @@ class PostAdmin(EditableByRole, NewsroomAdmin):
             "data-media-next": _("Next"),
             "data-media-empty": _("No pictures found."),
             "data-media-failed": _("The library could not be loaded."),
+            # The live preview beside it (js/live-preview.js, blog/preview.py).
+            "data-preview-url": reverse_lazy("admin:blog_post_preview"),
+            "data-preview-title": _("Live preview"),
+            "data-preview-toc": _("Sub-sections"),
+            "data-preview-empty": _("Start typing: the article appears here."),
+            "data-preview-failed": _(
+                "The preview could not be updated (the connection or your "
+                "session may have been lost). Your text is unchanged."
+            ),
         },
         "lead_image_credit": {"class": "dateline-wide"},
     }
 
     class Media:
         css = {"all": ["css/admin.css"]}
-        js = ["js/draft-keeper.js", "js/media-picker.js"]
+        js = ["js/draft-keeper.js", "js/media-picker.js", "js/live-preview.js"]
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(preview_view_for(self))
+        return [
+            path("preview/", preview, name="blog_post_preview"),
+            *super().get_urls(),
+        ]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -417,8 +439,44 @@ class PostAdmin(EditableByRole, NewsroomAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST":
+            self.apply_desk_button(request)
             render_posted_bodies(request, with_figures=True)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # The desk's buttons beside Save (templates/admin/blog/post/submit_line.html):
+    # shorthands for choosing the status, so the form's own validation, the
+    # roles and the review email apply exactly as when the status is chosen.
+    DESK_BUTTONS = {
+        "_submit_review": Post.Status.REVIEW,
+        "_publish": Post.Status.PUBLISHED,
+    }
+
+    def apply_desk_button(self, request):
+        pressed = [name for name in self.DESK_BUTTONS if name in request.POST]
+        if not pressed:
+            return
+        if "_publish" in pressed and not roles.may_publish(request.user):
+            raise PermissionDenied  # a forged button: nothing is read or saved
+        data = request.POST.copy()
+        data["status"] = self.DESK_BUTTONS[pressed[0]].value
+        request.POST = data
+
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        editable = obj is None or roles.may_edit(request.user, obj)
+        publisher = roles.may_publish(request.user)
+        context.update(
+            {
+                "desk_submit_review": editable
+                and not publisher
+                and (obj is None or obj.status == Post.Status.DRAFT),
+                "desk_publish": editable
+                and publisher
+                and (obj is None or obj.status != Post.Status.PUBLISHED),
+            }
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         # Pressing publish on a draft publishes it now, unless the editor chose
@@ -437,6 +495,11 @@ class PostAdmin(EditableByRole, NewsroomAdmin):
         super().save_model(request, obj, form, change)
         if obj.status == Post.Status.REVIEW and "status" in form.changed_data:
             roles.announce_review(request, obj)
+            self.message_user(
+                request,
+                _("Submitted for review: the editors have been notified."),
+                messages.SUCCESS,
+            )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

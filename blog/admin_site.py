@@ -6,6 +6,7 @@
   never be valid and PostgreSQL rejects them with an error deep in a query.
 """
 
+import hashlib
 from functools import wraps
 
 from django import forms
@@ -14,12 +15,15 @@ from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
+from django.core.cache import cache
 from django.http import HttpResponseBadRequest
 from django.urls import path
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from blog.middleware import client_address
 
 
 class StaffLoginForm(OTPAdminAuthenticationForm):
@@ -84,6 +88,50 @@ class NewsroomAdminSite(AdminSite):
         return refuse_nul
 
 
+# Reset requests a client may make (per address it comes from) and an address
+# may receive, per window (issue 7): enough for a forgetful editor, too few to
+# flood an inbox or probe the list of addresses.
+RESET_LIMITS = {"client": 10, "address": 3}
+RESET_WINDOW_SECONDS = 60 * 60
+
+
+def _reset_attempt_allowed(kind: str, value: str) -> bool:
+    """Count one reset request for `value` in the cache (a fixed window) and
+    say whether it is within the limit. Addresses are hashed in the key; a
+    cache that is down counts nothing and allows the request."""
+    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()
+    key = f"password-reset:{kind}:{digest}"
+    try:
+        cache.add(key, 0, RESET_WINDOW_SECONDS)
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr, or no cache
+        return True
+    return count <= RESET_LIMITS[kind]
+
+
+class RateLimitedPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset view, refusing (429, with a message on the form) past
+    RESET_LIMITS per client address or per email address. The same answer
+    whether or not the address is a staff account's."""
+
+    def form_valid(self, form):
+        address = form.cleaned_data["email"]
+        by_client = _reset_attempt_allowed("client", client_address(self.request))
+        by_address = _reset_attempt_allowed("address", address)
+        if by_client and by_address:
+            return super().form_valid(form)
+        form.add_error(
+            "email",
+            _(
+                "Too many password reset requests: no email was sent. "
+                "Wait an hour and try again, or ask an editor-in-chief."
+            ),
+        )
+        response = self.form_invalid(form)
+        response.status_code = 429
+        return response
+
+
 class StaffPasswordResetForm(PasswordResetForm):
     """Resets reach staff accounts only: the site has no reader accounts to
     recover, and an address that is not staff gets no email (and, as for any
@@ -109,7 +157,7 @@ def password_reset_urls(admin_path: str) -> list:
     return [
         path(
             f"{admin_path}password_reset/",
-            site(auth_views.PasswordResetView, form_class=StaffPasswordResetForm),
+            site(RateLimitedPasswordResetView, form_class=StaffPasswordResetForm),
             name="admin_password_reset",
         ),
         path(

@@ -16,7 +16,9 @@ class BlogConfig(AppConfig):
 
     def ready(self):
         # Registers receivers (caching, signals) and a system check (staticfiles).
-        from blog import caching, signals, staticfiles  # noqa: F401
+        from blog import caching, revisions, signals, staticfiles  # noqa: F401
+
+        revisions.register()
 
         post_migrate.connect(signals.prepare_database, sender=self)
 

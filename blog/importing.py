@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from blog.authors import credit_owner
 from blog.markup import MarkupRefused, normalize_newlines, render_within_budget
 from blog.models import Post, Section, StoryUpdate, Tag
+from blog.revisions import recorded
 from blog.tagging import MAX_TAG_LENGTH, parse_tags
 
 DESK_USERNAME = "desk"
@@ -163,7 +164,8 @@ def import_markdown(text: str, author=None) -> Imported:
         )
         for update in updates
     ]
-    with transaction.atomic():
+    # One revision per imported post (blog/revisions.py).
+    with transaction.atomic(), recorded("Imported from Markdown.", user=author):
         return _write_post(
             meta, title, slug, section_name, status, body, updates, author
         )

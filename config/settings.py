@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "taggit",
+    "reversion",  # post revisions (blog/revisions.py)
     "blog.apps.LoginAttemptsConfig",  # axes, named in our language
     "django_otp",
     "blog.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp, likewise

@@ -192,3 +192,42 @@ def test_staff_reset_their_password_from_the_login_page(client, mailoutbox):
     assert done.status_code == 302
     user = get_user_model().objects.get(username="editor")
     assert user.check_password("a new long passphrase")
+
+
+def test_password_reset_requests_are_rate_limited(client, mailoutbox):
+    """Past 3 requests an hour for one address, or 10 from one client address,
+    the form answers 429 with a message and sends nothing; the answer is the
+    same for a staff address and an unknown one (nothing is revealed)."""
+    from blog.admin_site import RESET_LIMITS
+
+    make_staff(username="editor", email="editor@example.org")
+    url = "/admin/password_reset/"
+    for address in ("editor@example.org", "nobody@example.org"):
+        answers = [
+            client.post(url, {"email": address})
+            for _ in range(RESET_LIMITS["address"] + 1)
+        ]
+        assert [a.status_code for a in answers] == [302] * RESET_LIMITS["address"] + [
+            429
+        ]
+        doc = lxml_html.fromstring(answers[-1].content)
+        assert "Too many password reset requests" in (
+            doc.cssselect(".errorlist")[0].text_content()
+        )
+    assert len(mailoutbox) == RESET_LIMITS["address"]
+
+    # Other addresses from the same client: refused once the client's own
+    # limit is reached (8 requests so far, 2 of them refused).
+    statuses = [
+        client.post(url, {"email": f"someone{n}@example.org"}).status_code
+        for n in range(4)
+    ]
+    assert statuses == [302, 302, 429, 429]
+    # Another client is not held back by this one.
+    other = client_class_from(client)
+    answer = other.post(url, {"email": "fresh@example.org"}, REMOTE_ADDR="10.0.0.9")
+    assert answer.status_code == 302
+
+
+def client_class_from(client):
+    return type(client)()

@@ -340,3 +340,81 @@ def test_saving_a_piece_already_in_review_sends_nothing_more(
         )
     assert response.status_code == 302
     assert mailoutbox == []
+
+
+# The desk's buttons (templates/admin/blog/post/submit_line.html)
+
+
+def buttons(client, url):
+    doc = lxml_html.fromstring(client.get(url).content)
+    row = doc.cssselect(".submit-row")[-1]
+    return [field.get("name") for field in row.cssselect("input[type=submit]")]
+
+
+def test_author_gets_submit_for_review_editor_gets_publish(author_client, client):
+    """Save stays first (Enter saves); an author sees Submit for review on a
+    new post or a draft, an editor sees Publish on anything not yet published."""
+    assert buttons(author_client, "/admin/blog/post/add/")[:2] == [
+        "_save",
+        "_submit_review",
+    ]
+    draft = make_post(status=Post.Status.DRAFT, author=author_client.user)
+    assert "_publish" not in buttons(
+        author_client, f"/admin/blog/post/{draft.pk}/change/"
+    )
+    piece = make_post(status=Post.Status.REVIEW, author=author_client.user)
+    assert "_submit_review" not in buttons(
+        author_client, f"/admin/blog/post/{piece.pk}/change/"
+    )
+    editor = make_member(roles.EDITORS)
+    client.force_login(editor)
+    assert buttons(client, f"/admin/blog/post/{piece.pk}/change/")[:2] == [
+        "_save",
+        "_publish",
+    ]
+    live = make_post(status=Post.Status.PUBLISHED)
+    names = buttons(client, f"/admin/blog/post/{live.pk}/change/")
+    assert "_publish" not in names and "_submit_review" not in names
+
+
+def test_submit_for_review_button_sets_review_and_emails_the_editors(
+    author_client, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The button is the status In review: saved, and the editors are told."""
+    make_member(roles.EDITORS, email="desk@example.org")
+    draft = make_post(status=Post.Status.DRAFT, author=author_client.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = author_client.post(
+            f"/admin/blog/post/{draft.pk}/change/",
+            change_data(draft, status="draft", title="Ready", _submit_review="1"),
+            follow=True,
+        )
+    assert b"Submitted for review" in response.content
+    draft.refresh_from_db()
+    assert (draft.status, draft.title) == ("review", "Ready")
+    assert [message.to for message in mailoutbox] == [["desk@example.org"]]
+
+
+def test_author_forging_the_publish_button_is_refused(author_client):
+    """An author who posts _publish gets a 403 and nothing changes."""
+    draft = make_post(status=Post.Status.DRAFT, author=author_client.user)
+    before = snapshot(draft)
+    response = author_client.post(
+        f"/admin/blog/post/{draft.pk}/change/",
+        change_data(draft, title="Forged", _publish="1"),
+    )
+    assert response.status_code == 403
+    assert snapshot(draft) == before
+
+
+def test_editor_publish_button_publishes_now(editor_client):
+    """An editor's Publish on a piece in review puts it live, dated now."""
+    piece = make_post(status=Post.Status.REVIEW, age=timedelta(days=3))
+    response = editor_client.post(
+        f"/admin/blog/post/{piece.pk}/change/",
+        change_data(piece, author=piece.author_id, _publish="1"),
+    )
+    assert response.status_code == 302
+    piece.refresh_from_db()
+    assert piece.is_live
+    assert timezone.now() - piece.published_at < timedelta(minutes=1)
