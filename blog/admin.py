@@ -185,6 +185,11 @@ class PostAdminForm(MarkdownBodyForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.initial["version"] = self.instance.updated_at.isoformat()
+        if "pin_position" in self.fields:  # left out of a post: the lead (1)
+            self.fields["pin_position"].required = False
+
+    def clean_pin_position(self):
+        return self.cleaned_data.get("pin_position") or 1
 
     def clean(self):
         cleaned_data = super().clean()
@@ -412,6 +417,13 @@ class PostAdmin(RetractAction, EditableByRole, NewsroomAdmin):
                 (_("Retraction"), {"fields": ["retracted_at", "retraction_reason"]}),
             ]
         return fieldsets
+
+    def get_inlines(self, request, obj):
+        # Corrections are appended to live articles (or kept on a retracted one).
+        inlines = super().get_inlines(request, obj)
+        if obj is None or not (obj.is_live or obj.correction_notes):
+            inlines = [i for i in inlines if i is not CorrectionInline]
+        return inlines
 
     def save_formset(self, request, form, formset, change):
         if formset.model is CorrectionInline.model:
