@@ -701,9 +701,11 @@ class Post(models.Model):
 
     def last_updated(self, updates):
         """What the byline says as "Updated": the newest story update
-        (`updates` newest first, as shown above the body) or, for an edit after
-        publication, `modified`, whichever is later."""
+        (`updates` newest first, as shown above the body), the newest
+        correction or, for an edit after publication, `modified`, whichever is
+        later."""
         changes = [update.published_at for update in updates[:1]]
+        changes += [note.noted_at for note in self.corrections_shown[-1:]]
         if self.was_updated:
             changes.append(self.modified)
         return max(changes, default=None)
