@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db import connection, models
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -170,40 +170,55 @@ class PinnedFront:
     MAX_PINS, by position) first, then every other post newest first.
 
     A page is one query: its posts are chosen among the pins (an index range
-    on the pin's expiry) and the newest `top` posts (the listing's own index
-    walk), and only those few rows are sorted by pin rank. Whatever the page,
-    the candidates hold every post that order puts up to `top`, so pages
-    neither skip nor repeat a post.
+    on the pin's expiry, within `scope`) and the newest `top` posts (the
+    listing's own index walk); only those few rows are read and sorted by pin
+    rank. Whatever the page, the candidates hold every post that order puts
+    up to `top`, so pages neither skip nor repeat a post. Public-ness of a pin
+    is checked per candidate (EXISTS by primary key), so the pin index drives
+    its arm, as the candidate list drives the whole query.
     """
 
-    def __init__(self, posts, pin_field: str):
+    def __init__(self, posts, pin_field: str, scope: dict | None = None):
         self.posts = posts  # published(), filtered, for_listing()
         self.pin_field = pin_field
+        self.scope = scope or {}  # narrows the pins: {"section": section}
 
     def window(self, bottom: int, top: int):
+        model = self.posts.model
         now = timezone.now()
         pinned = {f"{self.pin_field}__gt": now}
+        listed = Exists(self.posts.filter(pk=OuterRef("pk")))
         chosen = (
-            self.posts.filter(**pinned)
+            model.objects.filter(listed, **pinned, **self.scope)
             .order_by("pin_position", "-published_at", "-id")
             .values("pk")[:MAX_PINS]
         )
         newest = self.posts.order_by("-published_at", "-id").values("pk")[:top]
+        # One IN over the UNION drives the query, as in latest_per_section.
+        # SQLite allows no LIMIT inside a UNION's arms: there each is wrapped
+        # (PostgreSQL would only spend longer planning the wrappers).
+        by_pk = model.objects.order_by()
+        if not connection.features.supports_slicing_ordering_in_compound:
+            chosen = by_pk.filter(pk__in=chosen).values("pk")
+            newest = by_pk.filter(pk__in=newest).values("pk")
+        candidates = chosen.union(newest, all=True)
         rank = Case(
             When(**pinned, then=F("pin_position")),
             default=Value(UNPINNED),
             output_field=IntegerField(),
         )
-        # Each arm is wrapped (SQLite allows no LIMIT inside a UNION's arms);
-        # one IN over the UNION drives the query, as in latest_per_section.
-        by_pk = self.posts.model.objects.order_by()
-        candidates = (
-            by_pk.filter(pk__in=chosen)
-            .values("pk")
-            .union(by_pk.filter(pk__in=newest).values("pk"), all=True)
+        order = ("pin_rank", "-published_at", "-id")
+        # The page's ids are sorted on three columns; bylines and joins are
+        # read for its rows only (a deep page sorts hundreds of candidates).
+        page = (
+            by_pk.filter(pk__in=candidates)
+            .annotate(pin_rank=rank)
+            .order_by(*order)
+            .values("pk")[bottom:top]
         )
         return (
-            self.posts.filter(pk__in=candidates)
+            model.objects.for_listing()
+            .filter(pk__in=page)
             .annotate(pin_rank=rank)
-            .order_by("pin_rank", "-published_at", "-id")[bottom:top]
+            .order_by(*order)
         )

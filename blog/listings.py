@@ -175,6 +175,9 @@ class SectionListing(Listing):
     def posts(self):
         return super().posts().in_section(self.section)
 
+    def front(self):
+        return PinnedFront(self.posts(), self.pin_field, {"section": self.section})
+
     @property
     def title(self):
         return self.section.name
