@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 
 from blog import roles
 from blog.models import Post
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import AXE, DESKTOP
+from tests.browser.test_accessibility import STRUCTURE, WCAG, describe, run_axe
+from tests.conftest import require_tool
 from tests.factories import make_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,9 +18,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
 
 
+def axe_violations(page, url):
+    """WCAG 2.1 A/AA and structure violations of one page (as
+    tests/browser/test_accessibility.py checks every page type)."""
+    page.goto(url)
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    return run_axe(page, WCAG) + run_axe(page, STRUCTURE)
+
+
 def test_editor_corrects_then_retracts_and_readers_see_both(
     open_page, live_server, newsroom, artifacts
 ):
+    require_tool(AXE.exists(), f"{AXE} is missing: run `npm ci` to install axe-core")
+    checker = open_page(bypass_csp=True, viewport=DESKTOP)  # axe is injected
     editor = make_member(roles.EDITORS, username="desk-editor", password=PASSWORD)
     post = newsroom["election"]
     desk = open_page(viewport=DESKTOP)
@@ -49,6 +61,8 @@ def test_editor_corrects_then_retracts_and_readers_see_both(
     expect(notes.locator(".correction-body strong")).to_have_text("a week")
     notes.scroll_into_view_if_needed()
     reader.screenshot(path=str(artifacts / "correction.png"))
+    found = axe_violations(checker, live_server.url + post.get_absolute_url())
+    assert not found, describe({"corrected article": found})
     # …and in the story feed.
     feed = reader.request.get(live_server.url + post.get_absolute_url() + "feed/json/")
     assert feed.json()["items"][0]["title"].startswith("Correction, ")
@@ -73,5 +87,7 @@ def test_editor_corrects_then_retracts_and_readers_see_both(
     expect(reader.locator(".retraction-reason")).to_contain_text("later withdrawn")
     assert reader.locator('meta[name="robots"]').get_attribute("content") == "noindex"
     reader.screenshot(path=str(artifacts / "retraction.png"), full_page=True)
+    found = axe_violations(checker, live_server.url + post.get_absolute_url())
+    assert not found, describe({"retraction notice": found})
     home = reader.goto(live_server.url + "/")
     assert home.status == 200 and post.title not in reader.content()
