@@ -71,6 +71,15 @@ def test_correction_shows_at_the_foot_in_the_sites_zone(client, settings):
     assert body.getnext() is section
 
 
+def test_correction_dates_speak_the_sites_language(client, settings):
+    """With the site in French, the day and month are French too."""
+    settings.LANGUAGE_CODE = "fr"
+    post = make_post(published_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    correct(post, noted_at=datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    page = doc(client.get(post.get_absolute_url()))
+    assert "25 novembre" in page.cssselect(".correction h3")[0].text_content()
+
+
 def test_notes_are_oldest_first_and_a_later_year_is_spelled_out(client):
     post = make_post(published_at=datetime(2025, 12, 30, tzinfo=UTC))
     correct(post, "Second.", noted_at=datetime(2026, 1, 3, 12, tzinfo=UTC))
