@@ -18,6 +18,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
 
 
+def editors_group():
+    """The Editors group as the migration makes it: a transactional test's
+    flush (these browser tests) empties the groups table."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=roles.EDITORS.group)
+    group.permissions.set(
+        Permission.objects.get(
+            content_type__app_label=app, content_type__model=model, codename=code
+        )
+        for app, model, code in roles.EDITORS.permissions
+    )
+
+
 def axe_violations(page, url):
     """WCAG 2.1 A/AA and structure violations of one page (as
     tests/browser/test_accessibility.py checks every page type)."""
@@ -31,6 +45,7 @@ def test_editor_corrects_then_retracts_and_readers_see_both(
 ):
     require_tool(AXE.exists(), f"{AXE} is missing: run `npm ci` to install axe-core")
     checker = open_page(bypass_csp=True, viewport=DESKTOP)  # axe is injected
+    editors_group()
     editor = make_member(roles.EDITORS, username="desk-editor", password=PASSWORD)
     post = newsroom["election"]
     desk = open_page(viewport=DESKTOP)
