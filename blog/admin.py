@@ -25,6 +25,13 @@ from taggit.models import Tag as TaggitTag
 from blog import roles
 from blog.author_admin import BylineInline
 from blog.authors import credit_owner
+from blog.correction_admin import (
+    PIN_FIELDS,
+    CorrectionInline,
+    RetractAction,
+    check_pins,
+    save_correction_formset,
+)
 from blog.markup import (
     MAX_BODY_CHARS,
     MarkupRefused,
@@ -123,6 +130,8 @@ class StateFilter(admin.SimpleListFilter):
             return queryset.scheduled()
         if self.value() == "live":
             return queryset.published()
+        if self.value() == "retracted":
+            return queryset.retracted()
         return queryset
 
 
@@ -195,6 +204,11 @@ class PostAdminForm(MarkdownBodyForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.initial["version"] = self.instance.updated_at.isoformat()
+        if "pin_position" in self.fields:  # left out of a post: the lead (1)
+            self.fields["pin_position"].required = False
+
+    def clean_pin_position(self):
+        return self.cleaned_data.get("pin_position") or 1
 
     def clean(self):
         cleaned_data = super().clean()
@@ -205,6 +219,7 @@ class PostAdminForm(MarkdownBodyForm):
         # current ones overwrites nothing, so it never conflicts.
         if sent and current and sent != current and edited:
             self.refuse_stale_save(current)
+        check_pins(self)
         return cleaned_data
 
     def refuse_stale_save(self, current):
@@ -282,7 +297,7 @@ class StoryUpdateInline(EditableByRole, admin.StackedInline):
 
 
 @admin.register(Post)
-class PostAdmin(EditableByRole, RevisionsAdmin, NewsroomAdmin):
+class PostAdmin(RetractAction, EditableByRole, RevisionsAdmin, NewsroomAdmin):
     form = PostAdminForm
     list_display = [
         "title",
@@ -306,9 +321,11 @@ class PostAdmin(EditableByRole, RevisionsAdmin, NewsroomAdmin):
         "created_at",
         "reading_time",
         "preview",
+        "retracted_at",
+        "retraction_reason",
     ]
-    inlines = [BylineInline, StoryUpdateInline]
-    actions = ["publish_now", "unpublish", "submit_for_review"]
+    inlines = [BylineInline, StoryUpdateInline, CorrectionInline]
+    actions = ["publish_now", "unpublish", "submit_for_review", "retract"]
     save_on_top = True
     list_per_page = 50
     fieldsets = [
@@ -329,6 +346,17 @@ class PostAdmin(EditableByRole, RevisionsAdmin, NewsroomAdmin):
         (
             _("Publication"),
             {"fields": ["status", "published_at", "state_label", "author"]},
+        ),
+        (
+            _("Front page"),
+            {
+                "fields": list(PIN_FIELDS),
+                "classes": ["collapse"],
+                "description": _(
+                    "Pinned stories lead the home page or their section's page, "
+                    "in position order, until the time given (at most 4 each)."
+                ),
+            },
         ),
         (
             _("Lead image"),
@@ -424,16 +452,47 @@ class PostAdmin(EditableByRole, RevisionsAdmin, NewsroomAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.is_retracted:
+            # Retracted with a reason by the action; not undone by a dropdown.
+            fields = [*fields, "status"]
         if roles.may_publish(request.user):
             return fields
         # Out of the form, so a forged value is never read: the author is the
-        # writer, the publication time is the desk's to set.
-        return [*fields, "author", "published_at"]
+        # writer, the publication time and the pins are the desk's to set.
+        return [*fields, "author", "published_at", *PIN_FIELDS]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.is_retracted:
+            fieldsets = [
+                *fieldsets,
+                (_("Retraction"), {"fields": ["retracted_at", "retraction_reason"]}),
+            ]
+        return fieldsets
+
+    def get_inlines(self, request, obj):
+        # Corrections are appended to live articles (or kept on a retracted one).
+        inlines = super().get_inlines(request, obj)
+        if obj is None or not (obj.is_live or obj.correction_notes):
+            inlines = [i for i in inlines if i is not CorrectionInline]
+        return inlines
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is CorrectionInline.model:
+            save_correction_formset(request, formset)
+        super().save_formset(request, form, formset, change)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "status" and not roles.may_publish(request.user):
             kwargs["choices"] = [
                 (status.value, status.label) for status in roles.WRITER_STATUSES
+            ]
+        elif db_field.name == "status":
+            # Retracting needs a reason: the "Retract" action asks for it.
+            kwargs["choices"] = [
+                (status.value, status.label)
+                for status in Post.Status
+                if status != Post.Status.RETRACTED
             ]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 

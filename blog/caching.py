@@ -25,6 +25,12 @@ its validator counts site-wide changes only up to the last whole CDN max-age
 on every edit. What leaves no newer row behind — a post unpublished, deleted,
 moved to another section or re-tagged, a section or tag renamed, an author
 renamed — touches `SiteState`, which every validator reads (receivers below).
+A correction note moves its post's `updated_at` (blog/corrections.py), as a
+story update does; a retraction takes the post out of its listings, so it
+touches `SiteState`, as does any later change to a retracted post (its 410
+notice). A pin in force, or the end of one, is a change of the home or
+section page: setting one saves the post; its expiry counts in those pages'
+validators once the time has passed (`pin_field`), like a scheduled post.
 
 **Who bypasses.** Only a valid staff session (an editor previewing drafts)
 skips the cache, with never-cache headers; any other cookie, even a
@@ -153,7 +159,9 @@ def _as_datetime(value):
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def newest_change(listing, updates=None, lagging=False, key=None) -> datetime:
+def newest_change(
+    listing, updates=None, lagging=False, key=None, pin_field=None
+) -> datetime:
     """Newest change in a listing of posts (a Post queryset, not yet limited to
     published()), its due story `updates`, site-wide removals or renames
     (SiteState) and, if `lagging`, any post's change up to `lag_cutoff()` —
@@ -179,6 +187,11 @@ def newest_change(listing, updates=None, lagging=False, key=None) -> datetime:
             newest["update_published"] = due.order_by("-published_at").values(
                 "published_at"
             )[:1]
+        if pin_field is not None:
+            expired = listing.filter(**{f"{pin_field}__lte": Now()})
+            newest["pin_expired"] = expired.order_by(f"-{pin_field}").values(pin_field)[
+                :1
+            ]
         if lagging:
             site = _newest_post_change(Post.objects.all(), until=cutoff)
             newest.update({f"site_{k}": v for k, v in site.items()})
@@ -198,7 +211,7 @@ def newest_change(listing, updates=None, lagging=False, key=None) -> datetime:
         row = cursor.fetchone()
     if row is None:  # migrate makes the row; a bare flush can lose it
         SiteState.touch()
-        return newest_change(listing, updates, lagging, key)
+        return newest_change(listing, updates, lagging, key, pin_field)
     values = [_as_datetime(value) for value in row]
     SITE_STATE.set(values[0])
     return max(value for value in values if value is not None)
@@ -349,7 +362,7 @@ def serve(request, view, validator, variant, vary, args, kwargs):
             response = view(request, *args, **kwargs)
             if hasattr(response, "render"):
                 response = response.render()
-            if response.status_code != 200:
+            if response.status_code not in (200, 410):  # 410: a retraction
                 return response
             cache.set(key, response)
     response.headers["ETag"] = etag
@@ -377,6 +390,9 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
     if was_live and (
         not instance.is_live or instance.loaded("section_id") != instance.section_id
     ):
+        SiteState.touch()
+    elif Post.Status.RETRACTED in {instance.status, instance.loaded("status")}:
+        # A retraction notice's text, or a retraction undone.
         SiteState.touch()
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponseGone, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.utils import dateformat, timezone
 from django.utils.feedgenerator import (
@@ -32,6 +32,7 @@ from django.utils.feedgenerator import (
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from blog.corrections import CorrectionNote
 from blog.markup import absolutize_urls
 from blog.metadata import absolute_uri, public_request, site_name
 from blog.models import FEED_ORIGIN, Post, StoryUpdate
@@ -344,7 +345,29 @@ def update_entry(request, update: StoryUpdate) -> Entry:
     )
 
 
-ENTRY_MAKERS = {Post: post_entry, StoryUpdate: update_entry}
+def correction_entry(request, note: CorrectionNote) -> Entry:
+    """A correction note as an item of its article's story feed."""
+    story = note.story
+    link = absolute_uri(request, note.get_absolute_url())
+    return Entry(
+        title=_("Correction, %(time)s: %(title)s")
+        % {"time": local_time(note.noted_at), "title": story.title},
+        link=link,
+        guid=note.guid(),
+        published=note.noted_at,
+        modified=note.modified,
+        authors=credits(request, story),
+        summary=note.summary,
+        content_html=absolutize_urls(note.html, link),
+        categories=categories(story),
+    )
+
+
+ENTRY_MAKERS = {
+    Post: post_entry,
+    StoryUpdate: update_entry,
+    CorrectionNote: correction_entry,
+}
 
 
 class MovedPermanently(Exception):
@@ -354,6 +377,15 @@ class MovedPermanently(Exception):
     def __init__(self, location: str):
         super().__init__(location)
         self.location = location
+
+
+class Gone(Exception):
+    """A retracted article's page or story feed answers 410 (blog/views.py
+    shows its notice)."""
+
+    def __init__(self, post: Post):
+        super().__init__(post.slug)
+        self.post = post
 
 
 class ListingFeed(Feed):
@@ -373,6 +405,11 @@ class ListingFeed(Feed):
             response = Feed.__call__(feed, feed.request, *args, **kwargs)
         except MovedPermanently as moved:
             return HttpResponsePermanentRedirect(moved.location)
+        except Gone:
+            return HttpResponseGone(
+                _("This article was retracted."),
+                content_type="text/plain; charset=utf-8",
+            )
         if self.format.browser_view and feed_audience(request) == "browser":
             response.headers["Content-Type"] = "application/xml; charset=utf-8"
         return response

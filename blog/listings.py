@@ -31,7 +31,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from blog.caching import newest_change, story_changed
-from blog.feeds import FORMATS, MovedPermanently
+from blog.corrections import PinnedFront
+from blog.feeds import FORMATS, Gone, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
 from blog.models import Author, Post, Section, StoryUpdate, Tag
 from blog.tag_moves import surviving_slugs
@@ -64,6 +65,16 @@ class Listing:
 
     def feed_items(self, limit: int) -> list:
         return list(self.posts().for_feed()[:limit])
+
+    # The Post field that pins a post on this listing's page (None: none can).
+    pin_field: ClassVar[str | None] = None
+
+    def front(self):
+        """Its posts as its HTML pages show them: with pins first, if pinnable
+        (blog/corrections.py); feeds stay newest first (`posts()`)."""
+        if self.pin_field is None:
+            return None
+        return PinnedFront(self.posts(), self.pin_field)
 
     # -- what it is called ----------------------------------------------------
     title: str
@@ -117,6 +128,7 @@ class LatestListing(Listing):
 
     kind = "latest"
     route = ""
+    pin_field = "pinned_home_until"
 
     @property
     def title(self):
@@ -138,7 +150,9 @@ class LatestListing(Listing):
 
     @staticmethod
     def changed(request, **url_kwargs):
-        return newest_change(Post.objects.all(), key="latest")
+        return newest_change(
+            Post.objects.all(), key="latest", pin_field="pinned_home_until"
+        )
 
 
 class SectionListing(Listing):
@@ -146,6 +160,7 @@ class SectionListing(Listing):
 
     kind = "section"
     route = "section/<slug:slug>/"
+    pin_field = "pinned_section_until"
 
     def __init__(self, section: Section):
         self.section = section
@@ -159,6 +174,9 @@ class SectionListing(Listing):
 
     def posts(self):
         return super().posts().in_section(self.section)
+
+    def front(self):
+        return PinnedFront(self.posts(), self.pin_field, {"section": self.section})
 
     @property
     def title(self):
@@ -176,7 +194,9 @@ class SectionListing(Listing):
     @staticmethod
     def changed(request, slug, **url_kwargs):
         return newest_change(
-            Post.objects.filter(section__slug=slug), key=("section", slug)
+            Post.objects.filter(section__slug=slug),
+            key=("section", slug),
+            pin_field="pinned_section_until",
         )
 
 
@@ -224,8 +244,9 @@ class TagListing(Listing):
 
 
 class StoryListing(Listing):
-    """One developing story: its article page, and feeds of its due updates,
-    newest first, then the article itself."""
+    """One developing story: its article page, and feeds of its due updates
+    and correction notes, newest first, then the article itself. A retracted
+    article's listing is `gone`: its page and feeds answer 410."""
 
     kind = "post"
     route = "<yyyy:year>/<nn:month>/<nn:day>/<slug:slug>/"
@@ -244,8 +265,26 @@ class StoryListing(Listing):
             or posts.filter(old_slugs__slug=slug).first()
         )
         if post is None:
-            raise Http404("No such article.")
+            # Only a miss pays for this: a retracted article is never a 404.
+            retracted = Post.objects.retracted().select_related("section")
+            post = (
+                retracted.filter(slug=slug).first()
+                or retracted.filter(old_slugs__slug=slug).first()
+            )
+            if post is None:
+                raise Http404("No such article.")
         return cls(post, preview)
+
+    @property
+    def gone(self) -> bool:
+        return self.post.is_retracted
+
+    def check_canonical(self, path, fmt=None):
+        """Old slugs and wrong dates answer 301 to the canonical address, even
+        retracted; there (or at any of its feeds) a retraction answers 410."""
+        super().check_canonical(path, fmt)
+        if self.gone:
+            raise Gone(self.post)
 
     def updates(self):
         """Its story updates, newest first: the due ones (all, in a preview)."""
@@ -259,7 +298,13 @@ class StoryListing(Listing):
         updates = list(self.updates()[: limit - 1])
         for update in updates:
             update.post = update.story = self.post
-        return [*updates, self.post]
+        notes = self.post.corrections_shown
+        for note in notes:
+            note.story = self.post
+        news = sorted(
+            [*updates, *notes], key=lambda item: item.published_at, reverse=True
+        )
+        return [*news[: limit - 1], self.post]
 
     @property
     def title(self):

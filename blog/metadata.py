@@ -162,6 +162,16 @@ def article_page(request, post) -> Page:
     }
     if image:
         article["image"] = [image["url"]]
+    if post.corrections_shown:
+        article["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "text": note.summary,
+                "datePublished": note.noted_at.isoformat(),
+                "url": absolute_uri(request, note.get_absolute_url()),
+            }
+            for note in post.corrections_shown
+        ]
     crumbs = [
         (_("Home"), reverse("blog:home")),
         (post.section.name, post.section.get_absolute_url()),
@@ -178,6 +188,18 @@ def article_page(request, post) -> Page:
         modified=post.modified.isoformat(),
         section=post.section.name,
         tags=tags,
+        nav_section=post.section_id,
+        nav_current="true",
+    )
+
+
+def retraction_page(request, post) -> Page:
+    """Metadata of a retracted article's notice: not for search engines."""
+    return Page(
+        title=_("Retracted: %(title)s") % {"title": post.title},
+        description=post.retraction_reason,
+        canonical=absolute_uri(request, post.get_absolute_url()),
+        robots="noindex",
         nav_section=post.section_id,
         nav_current="true",
     )

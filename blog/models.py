@@ -115,7 +115,15 @@ class TaggedPost(TaggedItemBase):
 
 
 # What a list of posts never shows: loaded only where a post is read in full.
-BODY_FIELDS = ("body", "body_html", "body_text", "toc", "feed_html", "search_vector")
+BODY_FIELDS = (
+    "body",
+    "body_html",
+    "body_text",
+    "toc",
+    "feed_html",
+    "search_vector",
+    "correction_notes",
+)
 RELATED_CANDIDATES_PER_TAG = 20
 # Feed HTML is stored with its URLs made absolute against this origin (a
 # reserved name, RFC 2606); a feed swaps in the public one (blog/feeds.py).
@@ -159,6 +167,10 @@ class PostQuerySet(models.QuerySet):
 
     def scheduled(self):
         return self.marked_published().filter(published_at__gt=timezone.now())
+
+    def retracted(self):
+        """Withdrawn by an editor: their address answers 410 with a notice."""
+        return self.filter(status=Post.Status.RETRACTED)
 
     def in_section(self, section):
         return self.filter(section=section)
@@ -365,6 +377,8 @@ class Post(models.Model):
         # Submitted by its author; not public until an editor publishes it.
         REVIEW = "review", _("In review")
         PUBLISHED = "published", _("Published")
+        # Withdrawn by an editor (blog/corrections.py): 410 with a notice.
+        RETRACTED = "retracted", _("Retracted")
 
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(
@@ -474,6 +488,34 @@ class Post(models.Model):
     tags = TaggableManager(
         through=TaggedPost, blank=True, ordering=["name"], verbose_name=_("tags")
     )
+    # Corrections and retractions (blog/corrections.py). The notes are copied
+    # here from the Correction rows, so the article reads them with the post.
+    correction_notes = models.JSONField(editable=False, default=list)
+    retracted_at = models.DateTimeField(
+        _("retracted at"), null=True, blank=True, editable=False
+    )
+    retraction_reason = models.TextField(
+        _("reason for the retraction"), blank=True, editable=False
+    )
+    # The curated front: pinned first on the home page and on its section's
+    # page until these times, in `pin_position` order.
+    pinned_home_until = models.DateTimeField(
+        _("pinned on the home page until"),
+        null=True,
+        blank=True,
+        help_text=_("Shown first on the home page until then (at most 4 pins)."),
+    )
+    pinned_section_until = models.DateTimeField(
+        _("pinned on its section page until"),
+        null=True,
+        blank=True,
+        help_text=_("Shown first on its section's page until then (at most 4 pins)."),
+    )
+    pin_position = models.PositiveSmallIntegerField(
+        _("pin position"),
+        default=1,
+        help_text=_("1 is the lead story; pins are shown in this order."),
+    )
     # Filled on PostgreSQL only (weighted title/summary/body); SQLite searches
     # an FTS5 table instead (blog/search.py).
     search_vector = SearchVectorField(null=True, editable=False)
@@ -498,6 +540,12 @@ class Post(models.Model):
             models.Index(
                 fields=["section", "status", "-updated_at"],
                 name="post_section_updated_idx",
+            ),
+            # The curated front: pins in force, and the validators' last expiry.
+            models.Index(fields=["pinned_home_until"], name="post_pin_home_idx"),
+            models.Index(
+                fields=["section", "pinned_section_until"],
+                name="post_pin_section_idx",
             ),
         ]
         constraints = [
@@ -659,6 +707,8 @@ class Post(models.Model):
             return "draft"
         if self.status == self.Status.REVIEW:
             return "review"
+        if self.status == self.Status.RETRACTED:
+            return "retracted"
         return "live" if self.is_live else "scheduled"
 
     STATE_LABELS = {
@@ -666,6 +716,7 @@ class Post(models.Model):
         "review": pgettext_lazy("post state", "in review"),
         "scheduled": pgettext_lazy("post state", "scheduled"),
         "live": pgettext_lazy("post state", "live"),
+        "retracted": pgettext_lazy("post state", "retracted"),
     }
 
     @property
@@ -680,6 +731,20 @@ class Post(models.Model):
             and published_at is not None
             and published_at <= timezone.now()
         )
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.status == self.Status.RETRACTED
+
+    @cached_property
+    def corrections_shown(self) -> list:
+        """Its correction notes, oldest first, read from its own row."""
+        from blog.corrections import CorrectionNote
+
+        return [
+            CorrectionNote.from_json(note, post=self)
+            for note in self.correction_notes or []
+        ]
 
     @property
     def reading_minutes(self) -> int:
@@ -707,9 +772,11 @@ class Post(models.Model):
 
     def last_updated(self, updates):
         """What the byline says as "Updated": the newest story update
-        (`updates` newest first, as shown above the body) or, for an edit after
-        publication, `modified`, whichever is later."""
+        (`updates` newest first, as shown above the body), the newest
+        correction or, for an edit after publication, `modified`, whichever is
+        later."""
         changes = [update.published_at for update in updates[:1]]
+        changes += [note.noted_at for note in self.corrections_shown[-1:]]
         if self.was_updated:
             changes.append(self.modified)
         return max(changes, default=None)
@@ -1000,6 +1067,7 @@ class Ping(models.Model):
 
 # Author profiles and bylines live in their own module (blog/authors.py).
 from blog.authors import Author, Byline  # noqa: E402, F401
+from blog.corrections import Correction  # noqa: E402, F401
 from blog.media import MediaImage, MediaUse  # noqa: E402, F401
 from blog.pages import Page  # noqa: E402, F401
 from blog.tag_moves import OldTagSlug  # noqa: E402, F401

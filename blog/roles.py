@@ -59,6 +59,7 @@ EDITORS = Role(
         *_model_perms("page", *ALL),
         *_model_perms("oldtagslug", "view"),
         *_model_perms("mediaimage", *ALL),
+        *_model_perms("correction", *ALL),
     ),
 )
 ROLES = (AUTHORS, EDITORS)
@@ -67,6 +68,21 @@ ROLES = (AUTHORS, EDITORS)
 def may_publish(user) -> bool:
     """Publish, schedule, unpublish, and set any author: editors and superusers."""
     return user.is_active and user.is_staff and user.has_perm(PUBLISH)
+
+
+def may_correct(user) -> bool:
+    """Append, change or delete correction notes: editors and superusers."""
+    return may_publish(user) and user.has_perm("blog.add_correction")
+
+
+def may_retract(user) -> bool:
+    """Retract an article (blog/corrections.py): editors and superusers."""
+    return may_publish(user)
+
+
+def may_pin(user) -> bool:
+    """Pin stories on the home and section pages: editors and superusers."""
+    return may_publish(user)
 
 
 def sees_every_post(user) -> bool:

@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from blog import services, tasks
-from blog.models import Post, SiteState, StoryUpdate
+from blog.models import Correction, Post, SiteState, StoryUpdate
 
 
 @receiver(post_save, sender=Post)
@@ -34,6 +34,8 @@ def post_deleting(sender, instance, **kwargs):
 
 @receiver(post_save, sender=StoryUpdate)
 @receiver(post_delete, sender=StoryUpdate)
+@receiver(post_save, sender=Correction)
+@receiver(post_delete, sender=Correction)
 def story_updated(sender, instance, raw=False, **kwargs):
     if not raw:
         services.announce_on_commit(instance.post_id)

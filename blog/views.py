@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.formats import date_format
@@ -17,6 +18,8 @@ from django.views.generic import DetailView, ListView, MonthArchiveView, YearArc
 from django.views.static import serve
 
 from blog import roles
+from blog.corrections import UNPINNED
+from blog.feeds import Gone
 from blog.listings import (
     AuthorListing,
     LatestListing,
@@ -25,7 +28,13 @@ from blog.listings import (
     StoryListing,
     TagListing,
 )
-from blog.metadata import absolute_uri, article_page, listing_page, site_name
+from blog.metadata import (
+    absolute_uri,
+    article_page,
+    listing_page,
+    retraction_page,
+    site_name,
+)
 from blog.models import Page, Post
 from blog.search import UncountedPaginator, as_posts, search_posts
 
@@ -42,6 +51,23 @@ class BoundedPaginator(Paginator):
     @cached_property
     def count(self):
         return self.object_list[: self.per_page * self.MAX_PAGES].count()
+
+
+class FrontPaginator(BoundedPaginator):
+    """Pages of a listing with pins (blog/corrections.PinnedFront): counted as
+    the listing is, each page read in the front's order, in one query."""
+
+    def __init__(self, *args, front, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.front = front
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.front.window(bottom, top), number, self)
 
 
 class PublishedPostMixin:
@@ -94,8 +120,18 @@ class ListingView(CanonicalListingMixin, PublishedPostMixin, ListView):
     def get_queryset(self):
         return self.listing.posts()
 
+    def get_paginator(self, queryset, per_page, *args, **kwargs):
+        front = self.listing.front()
+        if front is None:
+            return super().get_paginator(queryset, per_page, *args, **kwargs)
+        return FrontPaginator(queryset, per_page, *args, front=front, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        posts = context["object_list"] = list(context["object_list"])
+        # The pins in force lead the first page (blog/corrections.PinnedFront).
+        pinned = [p for p in posts if getattr(p, "pin_rank", UNPINNED) < UNPINNED]
+        context["pinned"], context["unpinned"] = pinned, posts[len(pinned) :]
         listing = context["listing"] = self.listing
         own = [] if listing.kind == "latest" else listing.feed_links(self.request)
         context["meta"] = self.listing_meta(
@@ -189,9 +225,29 @@ class PostDetailView(CanonicalListingMixin, DetailView):
 
     listing_class = StoryListing
 
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Gone as gone:
+            return self.retraction_notice(gone.post)
+
+    def retraction_notice(self, post):
+        """A retracted article answers 410 Gone with a notice: what it was,
+        when it was published and retracted, and why. Never a silent 404."""
+        response = TemplateResponse(
+            self.request,
+            "blog/post_retracted.html",
+            {"post": post, "meta": retraction_page(self.request, post)},
+            status=410,
+        )
+        response.headers["X-Robots-Tag"] = "noindex"
+        return response
+
     def get_listing(self, **kwargs):
         user = self.request.user
         listing = StoryListing.resolve(preview=user.is_staff, **kwargs)
+        if listing.gone:
+            return listing
         if listing.preview and not roles.may_preview(user, listing.post):
             # Staff who may not edit this post read it as the public does.
             listing.preview = False

@@ -29,6 +29,14 @@ BYLINES_NONE = {
     "bylines-MAX_NUM_FORMS": "1000",
 }
 
+# The corrections inline's management form (editors, live posts), with no rows.
+CORRECTIONS_NONE = {
+    "corrections-TOTAL_FORMS": "0",
+    "corrections-INITIAL_FORMS": "0",
+    "corrections-MIN_NUM_FORMS": "0",
+    "corrections-MAX_NUM_FORMS": "1000",
+}
+
 
 def form_data(**overrides):
     section = overrides.pop("section", None) or make_section("World")
@@ -50,6 +58,7 @@ def form_data(**overrides):
         "updates-MIN_NUM_FORMS": "0",
         "updates-MAX_NUM_FORMS": "1000",
         **BYLINES_NONE,
+        **CORRECTIONS_NONE,
     }
     return {**data, **overrides}
 
