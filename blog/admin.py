@@ -231,7 +231,7 @@ class PostAdminForm(MarkdownBodyForm):
         editor = post.last_edited_by
         raise forms.ValidationError(
             format_html(
-                '{} <a href="{}">{}</a> · <a href="{}">{}</a>',
+                '{} <a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
                 _(
                     "%(editor)s saved this post at %(time)s, after you opened it. "
                     "Your text is kept below and nothing was saved: compare it "
@@ -245,6 +245,8 @@ class PostAdminForm(MarkdownBodyForm):
                 },
                 reverse("admin:blog_post_history", args=[post.pk]),
                 _("History"),
+                reverse("admin:blog_post_revisions", args=[post.pk]),
+                _("Revisions (compare the texts)"),
                 post.get_absolute_url(),
                 _("Their version as readers would see it"),
             ),

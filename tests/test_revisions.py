@@ -308,6 +308,10 @@ def test_restore_keeps_optimistic_locking(editor_client):
     response = editor_client.post(f"/admin/blog/post/{post.pk}/change/", stale)
     assert response.status_code == 200
     assert b"after you opened it" in response.content
+    # The refusal links the revisions, where the other version can be compared.
+    refusal = lxml_html.fromstring(response.content).cssselect(".errorlist a")
+    links = [a.get("href") for a in refusal]
+    assert f"/admin/blog/post/{post.pk}/revisions/" in links
     doc = lxml_html.fromstring(
         editor_client.get(f"/admin/blog/post/{post.pk}/change/").content
     )
