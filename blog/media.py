@@ -33,21 +33,41 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
-from blog.images import StoredImageField, check_upload, validate_image_upload, with_urls
+from blog.images import (
+    StoredImageField,
+    check_upload,
+    open_header,
+    validate_image_upload,
+    with_urls,
+)
 
 # `media:42` in a body (inline image or reference definition).
 MEDIA_REF_RE = re.compile(r"\bmedia:(\d{1,12})\b")
 # More would be a gallery, not an article; the rest render as unknown images.
 MAX_FIGURES_PER_POST = 100
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+# The extension follows the content (as sniffed on upload), not the name.
+EXTENSION_OF_TYPE = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+}
 
 
 def media_upload_to(instance, filename: str) -> str:
     """A generated name: the uploader's file name is kept only as a record
     (`original_name`), never as a path (no clashes, no guessing, no '..')."""
-    ext = posixpath.splitext(filename or "")[1].lower()
-    ext = ext if ext in EXTENSIONS else ".img"
+    upload = getattr(instance.file, "_file", None)
+    content_type = getattr(instance, "_upload_type", None) or getattr(
+        upload, "content_type", None
+    )
+    ext = EXTENSION_OF_TYPE.get(content_type or "")
+    if ext is None:
+        ext = posixpath.splitext(filename or "")[1].lower()
+        ext = ext if ext in EXTENSIONS else ".img"
     now = timezone.now()
     return f"media/{now:%Y/%m}/{uuid.uuid4().hex}{ext}"
 
@@ -97,6 +117,9 @@ class MediaImageManager(models.Manager.from_queryset(MediaImageQuerySet)):
         else:
             wrapped = fileobj if isinstance(fileobj, File) else File(fileobj, name=name)
         check_upload(wrapped)
+        with open_header(wrapped) as header:
+            content_type = Image.MIME.get(header.format, "")
+        wrapped.seek(0)
         image = self.model(
             alt=alt,
             caption=(caption or "").strip(),
@@ -104,6 +127,7 @@ class MediaImageManager(models.Manager.from_queryset(MediaImageQuerySet)):
             uploaded_by=uploaded_by,
             original_name=posixpath.basename(name or "")[:255],
         )
+        image._upload_type = content_type
         image.file.save(name or "upload", wrapped, save=False)
         image.save()
         return image

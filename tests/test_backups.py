@@ -27,7 +27,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 def newsroom_content():
     chief = make_staff(username="chief")
-    editors = Group.objects.create(name="Editors")
+    editors, _ = Group.objects.get_or_create(name="Editors")
     editors.permissions.set(Permission.objects.filter(codename__endswith="_post"))
     chief.groups.add(editors)
     TOTPDevice.objects.create(user=chief, name="phone", confirmed=True)

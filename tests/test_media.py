@@ -485,3 +485,31 @@ def test_author_photo_from_the_library(client):
     tasks.make_media_renditions.call(image.pk, image.file.name)
     author.refresh_from_db()
     assert len(author.photo_renditions) == 3
+
+
+def test_rerender_moves_figures_to_a_new_media_host(settings):
+    """`manage.py rerender` renders figures again with URLs from the current
+    storage settings (a move to a CDN is one setting and one command), and
+    queues renditions the library lacks."""
+    from django.core.management import call_command
+
+    image = add_image()
+    post = make_post(body=f"![](media:{image.pk})")
+    assert 'src="/media/renditions/' in post.body_html
+    settings.MEDIA_URL = "https://cdn.example/m/"
+    pending = add_image(alt="Pending")
+    MediaImage.objects.filter(pk=pending.pk).update(renditions=[])
+    call_command("rerender", stdout=io.StringIO())
+    post.refresh_from_db()
+    assert 'src="https://cdn.example/m/renditions/' in post.body_html
+    assert "https://cdn.example/m/renditions/" in post.feed_html
+    pending.refresh_from_db()
+    assert len(pending.renditions) == 3
+
+
+def test_the_stored_name_ends_as_the_content_says():
+    """A JPEG uploaded as photo.png is stored as .jpg (by content)."""
+    image = MediaImage.objects.add(
+        image_bytes(fmt="JPEG"), name="photo.png", alt="A JPEG in disguise"
+    )
+    assert image.file.name.endswith(".jpg")

@@ -293,3 +293,10 @@ def test_junk_lead_media_is_a_form_error(editor_client):
         response = editor_client.post("/admin/blog/post/add/", data)
         assert response.status_code == 200, junk
     assert not Post.objects.exists()
+
+
+def test_admin_upload_is_named_by_its_content(editor_client):
+    """A PNG uploaded through the admin as photo.jpeg is stored as .png."""
+    response = editor_client.post(ADD, {"file": upload("photo.jpeg"), "alt": "PNG"})
+    assert response.status_code == 302
+    assert MediaImage.objects.get().file.name.endswith(".png")

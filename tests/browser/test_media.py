@@ -108,3 +108,68 @@ def test_upload_insert_at_cursor_and_read_the_figure(
     page.screenshot(path=str(artifacts / "media-article.png"), full_page=True)
     assert page.evaluate("window.__violations") == []
     assert problems == []
+
+
+def library_pages():
+    """An article with a library lead image, a figure and an inline picture,
+    and an author page with a library photo: (name, path) pairs."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from blog.authors import Author
+
+    lead = add_image(alt="Boats in the harbour", caption="Dawn", credit="AP")
+    figure = add_image(alt="The quay", caption="Reopened quay", credit="Staff")
+    icon = add_image(alt="Map pin", size={"width": 600, "height": 600})
+    author = Author.objects.create(
+        display_name="Ada Lovelace", slug="ada", photo_media=icon
+    )
+    post = make_post(
+        title="Harbour reopens",
+        body=(
+            "The harbour reopened today.\n\n## The quay\n\n"
+            f"![](media:{figure.pk})\n\nFerries docked at the pin "
+            f"![Map pin](media:{icon.pk}) by noon.\n\n## Next\n\nMore to come."
+        ),
+        lead_media=lead,
+        authors=[author],
+        published_at=timezone.now().replace(microsecond=0) - timedelta(hours=1),
+    )
+    return [("article", post.get_absolute_url()), ("author", author.get_absolute_url())]
+
+
+def test_library_pictures_pass_axe(open_page, live_server, artifacts):
+    """An article with library figures and an author page with a library
+    photo have no axe-core WCAG or structure violation."""
+    from tests.browser.conftest import AXE
+    from tests.browser.test_accessibility import STRUCTURE, WCAG, describe, run_axe
+    from tests.conftest import require_tool
+
+    require_tool(AXE.exists(), f"{AXE} is missing: run `npm ci` to install axe-core")
+    page = open_page(bypass_csp=True)
+    found = {}
+    for name, path in library_pages():
+        assert page.goto(live_server.url + path).status == 200
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        violations = run_axe(page, WCAG) + run_axe(page, STRUCTURE)
+        if violations:
+            found[name] = violations
+    assert not found, describe(found)
+
+
+def test_library_pictures_are_valid_html(client, tmp_path):
+    """The Nu HTML Checker finds no error in figures, inline library pictures,
+    library lead images or author photos."""
+    from tests.browser.test_html_validity import describe, require_vnu, vnu
+
+    require_vnu()
+    files = []
+    for name, path in library_pages():
+        response = client.get(path)
+        assert response.status_code == 200
+        file = tmp_path / f"{name}.html"
+        file.write_bytes(response.content)
+        files.append(str(file))
+    messages = vnu(*files)
+    assert not messages, describe(messages)

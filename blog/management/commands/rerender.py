@@ -1,8 +1,9 @@
 """`manage.py rerender`: derive again everything Dateline derives at save time.
 
-Bodies (Markdown → HTML, outline, word count, the search document) of posts and story updates are
-rendered again, lead-image sizes missing from old rows are read once, and
-renditions missing (or all of them, with --renditions) are queued. Run it
+Bodies (Markdown → HTML with library figures, feed HTML, outline, word count,
+the search document) of posts and story updates are rendered again, lead-image
+sizes missing from old rows are read once, and renditions missing (or all of
+them, with --renditions) are queued, for lead images and the media library. Run it
 after a pipeline upgrade or a move of the media to another host (issue 11).
 Nothing is announced to hubs and no post counts as edited.
 """
@@ -12,7 +13,13 @@ from django.db import connection, transaction
 
 from blog import tasks
 from blog.markup import render_markdown
-from blog.models import Post, SiteState, StoryUpdate, weighted_search_vector
+from blog.models import (
+    MediaImage,
+    Post,
+    SiteState,
+    StoryUpdate,
+    weighted_search_vector,
+)
 
 
 class Command(BaseCommand):
@@ -27,13 +34,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, renditions=False, **options):
         posts = updates = sizes = queued = 0
-        for post in Post.objects.order_by("pk").iterator(chunk_size=200):
-            rendered = render_markdown(post.body)
+        posts_query = Post.objects.select_related("lead_media").order_by("pk")
+        for post in posts_query.iterator(chunk_size=200):
+            # Library figures are read here (one query for a body with any),
+            # so their URLs follow a move of the media to another host.
+            post.render_body()
+            post.copy_lead_media()
             changes = {
-                "body_html": rendered.html,
-                "body_text": rendered.text,
-                "toc": rendered.toc,
-                "word_count": rendered.word_count,
+                "body_html": post.body_html,
+                "body_text": post.body_text,
+                "feed_html": post.feed_html,
+                "toc": post.toc,
+                "word_count": post.word_count,
+                "media_ids": post.media_ids,
+                **post.lead_media_columns(),
             }
             if connection.vendor == "postgresql":
                 changes["search_vector"] = weighted_search_vector()
@@ -48,10 +62,19 @@ class Command(BaseCommand):
                     self.stderr.write(f"{post.lead_image.name}: {error}")
             with transaction.atomic():
                 Post.objects.filter(pk=post.pk).update(**changes)
+                post.record_media_uses()
                 if post.lead_image and (renditions or not post.lead_image_renditions):
                     tasks.make_lead_renditions.enqueue(post.pk, post.lead_image.name)
                     queued += 1
             posts += 1
+        library = (
+            MediaImage.objects.all()
+            if renditions
+            else MediaImage.objects.filter(renditions=[])
+        )
+        for image in library.only("pk", "file").iterator(chunk_size=200):
+            tasks.make_media_renditions.enqueue(image.pk, image.file.name)
+            queued += 1
         for update in StoryUpdate.objects.order_by("pk").iterator(chunk_size=200):
             html = render_markdown(update.body).html
             StoryUpdate.objects.filter(pk=update.pk).update(body_html=html)
