@@ -1,0 +1,219 @@
+"""The way out (issue 13): every post, static page and the images they use,
+as Markdown files with YAML front matter that `manage.py import_markdown`
+reads back into the same site.
+
+Layout of an export directory:
+
+    site.yaml            sections, tags (with their old slugs) and authors
+    posts/<slug>.md      one post: front matter (every field) + Markdown body
+    pages/<slug>.md      one static page (`kind: page`)
+    images/<name>        the files the posts use (lead images, author photos),
+                         referenced from the front matter by a path relative
+                         to the Markdown file
+
+What joins at merge is one function each, marked below: corrections
+(`corrections_of`) and library images referenced as `media:ID` in bodies
+(`library_images_of`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.core.files.storage import default_storage
+
+from blog.authors import Author
+from blog.legacy import LegacyAddress
+from blog.models import OldTagSlug, Page, Post, Section, Tag
+
+FORMAT_VERSION = 1
+BATCH = 200
+
+
+@dataclass
+class ExportSummary:
+    posts: int = 0
+    pages: int = 0
+    images: int = 0
+    missing_images: list[str] = field(default_factory=list)
+
+
+def _time(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dump(meta: dict, body: str) -> str:
+    header = yaml.safe_dump(
+        meta, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000
+    )
+    # The body exactly as stored: the importer reads back what follows the
+    # blank line after the front matter.
+    return f"---\n{header}---\n\n{body}"
+
+
+class Exporter:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.summary = ExportSummary()
+        self._copied: set[str] = set()
+
+    def copy_image(self, name: str, relative_to: Path) -> str | None:
+        """Copies a stored file to images/<name>; its path from `relative_to`."""
+        if not name:
+            return None
+        target = self.root / "images" / name
+        if name not in self._copied:
+            try:
+                with default_storage.open(name, "rb") as source:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with open(target, "wb") as out:
+                        shutil.copyfileobj(source, out)
+            except OSError:
+                self.summary.missing_images.append(name)
+                return None
+            self._copied.add(name)
+            self.summary.images += 1
+        return Path("..", "images", name).as_posix() if relative_to else name
+
+    def run(self) -> ExportSummary:
+        for folder in ("posts", "pages", "images"):
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        self.write_site()
+        self.write_posts()
+        self.write_pages()
+        return self.summary
+
+    def write_site(self) -> None:
+        old_tag_slugs: dict[int, list[str]] = {}
+        for tag_id, slug in OldTagSlug.objects.order_by("slug").values_list(
+            "tag_id", "slug"
+        ):
+            old_tag_slugs.setdefault(tag_id, []).append(slug)
+        site = {
+            "format": FORMAT_VERSION,
+            "sections": [
+                {
+                    "name": s.name,
+                    "slug": s.slug,
+                    "description": s.description,
+                    "position": s.position,
+                }
+                for s in Section.objects.order_by("position", "name")
+            ],
+            "tags": [
+                {
+                    "name": t.name,
+                    "slug": t.slug,
+                    "description": t.description,
+                    "old_slugs": old_tag_slugs.get(t.pk, []),
+                }
+                for t in Tag.objects.order_by("name")
+            ],
+            "authors": [self.author_entry(a) for a in Author.objects.order_by("slug")],
+        }
+        (self.root / "site.yaml").write_text(
+            yaml.safe_dump(site, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+
+    def author_entry(self, author: Author) -> dict:
+        entry = {
+            "name": author.display_name,
+            "slug": author.slug,
+            "bio": author.bio,
+            "links": author.link_list,
+            "user": author.user.get_username() if author.user_id else None,
+        }
+        if author.photo:
+            entry["photo"] = self.copy_image(author.photo.name, relative_to=None)
+        return entry
+
+    def write_posts(self) -> None:
+        posts = (
+            Post.objects.select_related("section", "author")
+            .prefetch_related(
+                "tags", "bylines__author", "old_slugs", "updates", "legacy_addresses"
+            )
+            .order_by("pk")
+        )
+        for post in posts.iterator(chunk_size=BATCH):
+            path = self.root / "posts" / f"{post.slug}.md"
+            path.write_text(_dump(self.post_meta(post), post.body), encoding="utf-8")
+            self.summary.posts += 1
+
+    def post_meta(self, post: Post) -> dict:
+        meta = {
+            "title": post.title,
+            "slug": post.slug,
+            "section": post.section.name,
+            "tags": [tag.name for tag in post.tags.all()],
+            "authors": [
+                {"name": b.author.display_name, "slug": b.author.slug}
+                for b in post.bylines.all()
+            ],
+            "owner": post.author.get_username(),
+            "summary": post.summary,
+            "status": post.status,
+            "published": _time(post.published_at),
+            "created": _time(post.created_at),
+            "updated": _time(post.updated_at),
+            "guid": post.guid(),
+            "old_slugs": sorted(old.slug for old in post.old_slugs.all()),
+            "old_addresses": sorted(a.path for a in post.legacy_addresses.all()),
+        }
+        if post.lead_image:
+            meta["image"] = self.copy_image(post.lead_image.name, relative_to=True)
+        if post.lead_image_alt:
+            meta["image_alt"] = post.lead_image_alt
+        if post.lead_image_caption:
+            meta["image_caption"] = post.lead_image_caption
+        meta["updates"] = [
+            {
+                "published": _time(u.published_at),
+                "created": _time(u.created_at),
+                "updated": _time(u.updated_at),
+                "guid": u.guid(),
+                "body": u.body,
+            }
+            for u in sorted(post.updates.all(), key=lambda u: (u.published_at, u.pk))
+        ]
+        meta["images"] = library_images_of(post, self)
+        # MERGE (corrections): meta["corrections"] = corrections_of(post)
+        return meta
+
+    def write_pages(self) -> None:
+        addresses: dict[int, list[str]] = {}
+        for page_id, path in LegacyAddress.objects.filter(
+            page__isnull=False
+        ).values_list("page_id", "path"):
+            addresses.setdefault(page_id, []).append(path)
+        for page in Page.objects.order_by("pk"):
+            meta = {
+                "kind": "page",
+                "title": page.title,
+                "slug": page.slug,
+                "published": page.published,
+                "in_footer": page.in_footer,
+                "position": page.position,
+                "created": _time(page.created_at),
+                "updated": _time(page.updated_at),
+                "old_addresses": sorted(addresses.get(page.pk, [])),
+            }
+            path = self.root / "pages" / f"{page.slug}.md"
+            path.write_text(_dump(meta, page.body), encoding="utf-8")
+            self.summary.pages += 1
+
+
+def library_images_of(post: Post, exporter: Exporter) -> list[dict]:
+    """MERGE (media): the library images the body references as `media:ID`,
+    each copied into images/ and listed as {id, file, alt, caption, credit},
+    so the importer can recreate them and rewrite `media:OLD` to `media:NEW`
+    (blog/importing.py: `restore_library_images`). Empty until the media
+    library is in this branch."""
+    return []
+
+
+def export_site(root: Path) -> ExportSummary:
+    return Exporter(root).run()
