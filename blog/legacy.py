@@ -138,3 +138,21 @@ class LegacyAddressMiddleware:
             if target is not None:
                 return HttpResponsePermanentRedirect(target.get_absolute_url())
         return response
+
+
+class ImportedImage(models.Model):
+    """A file an import copied into the media library, by where it came from
+    (its path under the old site's uploads folder): importing again reuses
+    the library image instead of adding the picture twice. `media_id` is the
+    MediaImage's primary key (blog/media.py)."""
+
+    source = models.CharField(max_length=MAX_PATH, unique=True)
+    media_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("imported image")
+        verbose_name_plural = _("imported images")
+
+    def __str__(self):
+        return self.source

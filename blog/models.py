@@ -935,6 +935,6 @@ class Ping(models.Model):
 
 # Author profiles and bylines live in their own module (blog/authors.py).
 from blog.authors import Author, Byline  # noqa: E402, F401
-from blog.legacy import LegacyAddress  # noqa: E402, F401
+from blog.legacy import ImportedImage, LegacyAddress  # noqa: E402, F401
 from blog.pages import Page  # noqa: E402, F401
 from blog.tag_moves import OldTagSlug  # noqa: E402, F401
