@@ -302,8 +302,15 @@ def post_entry(request, post: Post) -> Entry:
             f' alt="{escape(post.lead_image_alt)}"'
             f' width="{rendition["width"]}" height="{rendition["height"]}">'
         )
-        if post.lead_image_caption:
-            figure += f"<figcaption>{escape(post.lead_image_caption)}</figcaption>"
+        if post.lead_image_caption or post.lead_image_credit:
+            credit = (
+                f' <span class="credit">{escape(post.lead_image_credit)}</span>'
+                if post.lead_image_credit
+                else ""
+            )
+            figure += (
+                f"<figcaption>{escape(post.lead_image_caption)}{credit}</figcaption>"
+            )
         figure += "</figure>"
     return Entry(
         title=post.title,

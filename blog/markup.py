@@ -55,7 +55,17 @@ ALLOWED_ATTRIBUTES = {
     "h4": ["id"],
     "h5": ["id"],
     "h6": ["id"],
-    "img": ["src", "alt", "title", "width", "height", "loading"],
+    "img": [
+        "src",
+        "alt",
+        "title",
+        "width",
+        "height",
+        "loading",
+        "srcset",
+        "sizes",
+        "decoding",
+    ],
     "li": ["id"],
     "ol": ["start"],
     "sup": ["id"],
@@ -69,9 +79,37 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "tel"})
 TABLE_ALIGN_CLASSES = frozenset({"align-left", "align-center", "align-right"})
 
 
+# Library figures (blog/media.py): attributes with free-form values are
+# allowed only in the shapes the figure writer produces.
+FIGURE_CLASSES = {"figure": {"media"}, "span": {"credit"}}
+# "url 480w, url 960w": each URL a path or an http(s) address, no quotes,
+# spaces or commas inside it, and a width descriptor.
+_SRCSET_CANDIDATE_RE = re.compile(r"(?:https?://|/)[^\s,\"'<>`\\]+ \d{1,5}w", re.ASCII)
+_SIZES_RE = re.compile(r"[a-z0-9 ().:,%-]{1,200}", re.ASCII)
+_DIMENSION_RE = re.compile(r"\d{1,5}", re.ASCII)
+
+
+def _safe_srcset(value: str) -> bool:
+    candidates = [c.strip() for c in value.split(", ")]
+    return 0 < len(candidates) <= 10 and all(
+        _SRCSET_CANDIDATE_RE.fullmatch(c) for c in candidates
+    )
+
+
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag in {"td", "th"} and name == "class":
         return value in TABLE_ALIGN_CLASSES
+    if name == "class" and tag in FIGURE_CLASSES:
+        return value in FIGURE_CLASSES[tag]
+    if tag == "img":
+        if name == "srcset":
+            return _safe_srcset(value)
+        if name == "sizes":
+            return bool(_SIZES_RE.fullmatch(value))
+        if name == "decoding":
+            return value in {"async", "auto", "sync"}
+        if name in {"width", "height"}:
+            return bool(_DIMENSION_RE.fullmatch(value))
     return name in ALLOWED_ATTRIBUTES.get(tag, ())
 
 
@@ -93,6 +131,104 @@ class TableAlignment(Extension):
     def extendMarkdown(self, md):
         # After every block parser (tables included), before serialisation.
         md.treeprocessors.register(_TableAlignClasses(md), "table_align_classes", 1)
+
+
+# What the article column takes up (static/css/site.css): the browser picks
+# the smallest rendition at least this wide for the screen's density.
+FIGURE_SIZES = "(min-width: 44rem) 42rem, calc(100vw - 2rem)"
+MEDIA_PREFIX = "media:"
+
+
+class _LibraryFigures(Treeprocessor):
+    """`![alt](media:42 "caption")` → a responsive figure from the library
+    mapping (`figures`: "42" → alt, caption, credit and sources with URLs).
+    An image alone in its paragraph becomes a <figure> with its caption and
+    credit; one inside running text an <img> with its srcset. An unknown ID,
+    or a picture whose renditions are not made yet, renders nothing."""
+
+    def __init__(self, md, figures):
+        super().__init__(md)
+        self.figures = figures
+
+    def run(self, root):
+        for parent in list(root.iter()):
+            for index, child in reversed(list(enumerate(parent))):
+                if child.tag == "img" and child.get("src", "").startswith(MEDIA_PREFIX):
+                    self.replace(parent, index, child)
+
+    def replace(self, parent, index, img):
+        from xml.etree import ElementTree as etree
+
+        data = self.figures.get(img.get("src", "")[len(MEDIA_PREFIX) :].strip())
+        sources = (data or {}).get("sources") or []
+        tail = img.tail
+        if not sources:
+            parent.remove(img)
+            self._keep_tail(parent, index, tail)
+            return
+        largest = sources[-1]
+        default = next((s for s in sources if s["width"] >= 960), largest)
+        picture = etree.Element(
+            "img",
+            {
+                "src": default["url"],
+                "srcset": ", ".join(f"{s['url']} {s['width']}w" for s in sources),
+                "sizes": FIGURE_SIZES,
+                "width": str(largest["width"]),
+                "height": str(largest["height"]),
+                "alt": img.get("alt") or data.get("alt", ""),
+                "loading": "lazy",
+                "decoding": "async",
+            },
+        )
+        alone = (
+            parent.tag == "p"
+            and len(parent) == 1
+            and not (parent.text or "").strip()
+            and not (tail or "").strip()
+        )
+        if not alone:
+            picture.tail = tail
+            parent[index] = picture
+            return
+        parent.tag = "figure"
+        parent.attrib.clear()
+        parent.set("class", "media")
+        parent.text = None
+        parent[index] = picture
+        picture.tail = None
+        caption = img.get("title") or data.get("caption", "")
+        credit = data.get("credit", "")
+        if caption or credit:
+            figcaption = etree.SubElement(parent, "figcaption")
+            figcaption.text = caption
+            if credit:
+                span = etree.SubElement(figcaption, "span", {"class": "credit"})
+                span.text = credit
+                if caption:
+                    figcaption.text = caption + " "
+
+    @staticmethod
+    def _keep_tail(parent, index, tail):
+        if not tail:
+            return
+        if index > 0:
+            before = parent[index - 1]
+            before.tail = (before.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+class LibraryFigures(Extension):
+    def __init__(self, figures=None, **kwargs):
+        self.figures = figures or {}
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        # After inline patterns (priority 20) made the <img> elements.
+        md.treeprocessors.register(
+            _LibraryFigures(md, self.figures), "library_figures", 5
+        )
 
 
 MARKDOWN_EXTENSIONS = ["extra", "toc", "sane_lists", "smarty", TableAlignment()]
@@ -164,7 +300,18 @@ class _AbsoluteUrls(Filter):
                 for key in ((None, "href"), (None, "src")):
                     if key in token["data"]:
                         token["data"][key] = urljoin(self.base, token["data"][key])
+                srcset = token["data"].get((None, "srcset"))
+                if srcset:
+                    token["data"][(None, "srcset")] = ", ".join(
+                        _absolute_candidate(self.base, candidate)
+                        for candidate in srcset.split(", ")
+                    )
             yield token
+
+
+def _absolute_candidate(base: str, candidate: str) -> str:
+    url, _, descriptor = candidate.strip().partition(" ")
+    return f"{urljoin(base, url)} {descriptor}".strip()
 
 
 def absolutize_urls(fragment: str, base: str) -> str:
@@ -204,10 +351,12 @@ def _flatten(tokens: list[dict], into: list[TocEntry]) -> list[TocEntry]:
     return into
 
 
-def render_markdown(source: str) -> Rendered:
-    """Render Markdown to sanitised HTML with heading ids, an outline and a word count."""
+def render_markdown(source: str, figures: dict | None = None) -> Rendered:
+    """Render Markdown to sanitised HTML with heading ids, an outline and a
+    word count. `figures` maps library image IDs ("42") to their data
+    (blog/media.py figures_for): read before rendering, so this stays pure."""
     md = markdown.Markdown(
-        extensions=MARKDOWN_EXTENSIONS,
+        extensions=[*MARKDOWN_EXTENSIONS, LibraryFigures(figures)],
         extension_configs=MARKDOWN_CONFIG,
         output_format="html",
     )
@@ -284,7 +433,9 @@ def check_markdown_limits(source: str) -> None:
         )
 
 
-def render_within_budget(source: str, seconds: float = RENDER_SECONDS) -> Rendered:
+def render_within_budget(
+    source: str, seconds: float = RENDER_SECONDS, figures: dict | None = None
+) -> Rendered:
     """`render_markdown` for untrusted text: refused (MarkupRefused) if it is too
     long, too deeply nested or takes more than `seconds` to render.
 
@@ -292,22 +443,23 @@ def render_within_budget(source: str, seconds: float = RENDER_SECONDS) -> Render
     validated form does not render it again, and a refused text is refused at
     once the second time (the admin validates before its transaction opens)."""
     source = source or ""
-    known = _recent.get(source)
+    key = _key(source, figures)
+    known = _recent.get(key)
     if known is None:
         try:
             check_markdown_limits(source)
-            known = _render_in_child(source, seconds)
+            known = _render_in_child(source, seconds, figures)
         except MarkupRefused as refusal:
             known = refusal
-        _remember(source, known)
+        _remember(key, known)
     if isinstance(known, MarkupRefused):
         raise known
     return known
 
 
-def _render_in_child(source: str, seconds: float) -> Rendered:
+def _render_in_child(source: str, seconds: float, figures=None) -> Rendered:
     if not hasattr(os, "fork"):  # pragma: no cover - not a platform we serve from
-        return render_markdown(source)
+        return render_markdown(source, figures)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: render, report as JSON, leave without cleanup
@@ -316,7 +468,7 @@ def _render_in_child(source: str, seconds: float) -> Rendered:
             os.close(read_end)
             _limit_child_memory()
             try:
-                outcome = {"rendered": asdict(render_markdown(source))}
+                outcome = {"rendered": asdict(render_markdown(source, figures))}
             except RecursionError:
                 outcome = {"refused": "nesting"}
             with os.fdopen(write_end, "w", encoding="utf-8") as pipe:
@@ -379,6 +531,13 @@ _recent: dict[str, Rendered | MarkupRefused] = {}
 _recent_lock = threading.Lock()
 
 
+def _key(source: str, figures: dict | None) -> str:
+    """The remembered outcome's key: the text, and the figures it was given."""
+    if not figures:
+        return source
+    return source + "\x00" + json.dumps(figures, sort_keys=True)
+
+
 def _remember(source: str, outcome: Rendered | MarkupRefused) -> None:
     with _recent_lock:
         _recent.pop(source, None)
@@ -391,9 +550,9 @@ def _remembered(render):
     """A save right after validation reuses the validated rendering (rendered once)."""
 
     @functools.wraps(render)
-    def wrapper(source: str) -> Rendered:
-        known = _recent.get(source or "")
-        return known if isinstance(known, Rendered) else render(source)
+    def wrapper(source: str, figures: dict | None = None) -> Rendered:
+        known = _recent.get(_key(source or "", figures))
+        return known if isinstance(known, Rendered) else render(source, figures)
 
     return wrapper
 

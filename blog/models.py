@@ -431,6 +431,24 @@ class Post(models.Model):
         _("lead image caption"), max_length=300, blank=True
     )
     lead_image_renditions = models.JSONField(editable=False, default=list)
+    # A lead image from the media library (blog/media.py). When set, its
+    # renditions and words are copied onto the columns above at save (and by
+    # the job that makes them), so pages, feeds and metadata read the post
+    # alone: no join, no query.
+    lead_media = models.ForeignKey(
+        "blog.MediaImage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lead_of",
+        verbose_name=_("lead image from the library"),
+        help_text=_("Takes the place of an uploaded lead image."),
+    )
+    lead_image_credit = models.CharField(
+        _("lead image credit"), max_length=200, blank=True
+    )
+    # IDs of the library images the body shows (`media:ID`), written at save.
+    media_ids = models.JSONField(editable=False, default=list)
     status = models.CharField(
         _("status"), max_length=10, choices=Status, default=Status.DRAFT
     )
@@ -500,10 +518,18 @@ class Post(models.Model):
         fields. What else a save implies runs afterwards, in `after_save`."""
         self.published_at = self.published_at.replace(microsecond=0)
         self.render_body()
-        if not self.lead_image or self.loaded("lead_image") != self.lead_image.name:
+        if self.lead_media_id:
+            self.copy_lead_media()
+        elif (
+            not self.lead_image
+            or self.loaded("lead_image") != self.lead_image.name
+            or self.loaded("lead_media_id")
+        ):
             # Renditions of another picture must not stand in for this one;
             # the queue makes the new ones (queue_renditions).
             self.lead_image_renditions = []
+            if not self.lead_image:
+                self.lead_image_credit = ""
         super().save(*args, **kwargs)
         self.after_save()
 
@@ -520,8 +546,18 @@ class Post(models.Model):
             "slug": self.slug,
         }
 
-    def render_body(self):
-        rendered = render_markdown(self.body)
+    def render_body(self, figures: dict | None = None):
+        """The body's derived fields. Library images it refers to (`media:ID`)
+        are read here in one query, unless the caller passes them (`figures`,
+        as blog.media.figures_for gives them: a job re-rendering many posts)."""
+        from blog.media import figures_for, media_ids_in
+
+        ids = media_ids_in(self.body)
+        if figures is None:
+            figures = figures_for(ids) if ids else {}
+        figures = {str(i): figures[str(i)] for i in ids if str(i) in figures}
+        self.media_ids = [int(key) for key in figures]
+        rendered = render_markdown(self.body, figures=figures or None)
         self.body_html = rendered.html
         self.body_text = rendered.text
         self.toc = rendered.toc
@@ -531,9 +567,31 @@ class Post(models.Model):
             self.body_html, FEED_ORIGIN + self.get_absolute_url()
         )
 
+    def copy_lead_media(self):
+        """The library lead image's renditions and words onto the post's lead
+        image columns (pages read those, never the library row)."""
+        image = self.lead_media
+        if image is None:
+            return
+        self.lead_image_renditions = image.renditions
+        self.lead_image_alt = image.alt
+        self.lead_image_caption = image.caption
+        self.lead_image_credit = image.credit
+
+    def lead_media_columns(self) -> dict:
+        if not self.lead_media_id:
+            return {}
+        return {
+            "lead_image_renditions": self.lead_image_renditions,
+            "lead_image_alt": self.lead_image_alt,
+            "lead_image_caption": self.lead_image_caption,
+            "lead_image_credit": self.lead_image_credit,
+        }
+
     def after_save(self):
         """The named steps a save implies, in order, from this one place."""
         self.record_slug_history()
+        self.record_media_uses()
         self.queue_renditions()
         afterwards = self.index_for_search()
         if afterwards:
@@ -550,6 +608,14 @@ class Post(models.Model):
             OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
         OldSlug.objects.filter(slug=self.slug).delete()
 
+    def record_media_uses(self):
+        """Which library images the body shows (blog/media.py MediaUse), so
+        their changes re-render this post; written only when that changed."""
+        if sorted(self.media_ids) != sorted(self.loaded("media_ids") or []):
+            from blog.media import record_uses
+
+            record_uses(self, self.media_ids)
+
     def queue_renditions(self):
         """Resized lead images are slow to make: the job queue makes them
         (blog/tasks.py), after the save so an upload is already stored under
@@ -557,8 +623,10 @@ class Post(models.Model):
         from blog import tasks
 
         image = self.lead_image.name
-        if image and (
-            not self.lead_image_renditions or self.loaded("lead_image") != image
+        if (
+            image
+            and not self.lead_media_id
+            and (not self.lead_image_renditions or self.loaded("lead_image") != image)
         ):
             tasks.make_lead_renditions.enqueue(self.pk, image)
 
@@ -936,5 +1004,6 @@ class Ping(models.Model):
 # Author profiles and bylines live in their own module (blog/authors.py).
 from blog.authors import Author, Byline  # noqa: E402, F401
 from blog.legacy import ImportedImage, LegacyAddress  # noqa: E402, F401
+from blog.media import MediaImage, MediaUse  # noqa: E402, F401
 from blog.pages import Page  # noqa: E402, F401
 from blog.tag_moves import OldTagSlug  # noqa: E402, F401

@@ -42,6 +42,9 @@ AUTHORS = Role(
         # Co-bylines on their own posts (the post's own rules apply); their
         # own profile needs no permission (blog/author_admin.py).
         *_model_perms("byline", "add", "change", "delete", "view"),
+        # The media library: they see it all (to use a picture), upload, and
+        # change only what they uploaded (`may_change_media`).
+        *_model_perms("mediaimage", "add", "change", "view"),
     ),
 )
 EDITORS = Role(
@@ -55,6 +58,7 @@ EDITORS = Role(
         *_model_perms("byline", *ALL),
         *_model_perms("page", *ALL),
         *_model_perms("oldtagslug", "view"),
+        *_model_perms("mediaimage", *ALL),
     ),
 )
 ROLES = (AUTHORS, EDITORS)
@@ -114,6 +118,18 @@ def sync_groups(apps, schema_editor=None) -> None:
             for app_label, model, codename in role.permissions
         )
         group.permissions.set([permission for permission in granted if permission])
+
+
+def may_change_media(user, image) -> bool:
+    """Change a library image's words: editors (who may publish) any; a
+    writer the pictures they uploaded."""
+    if not (
+        user.is_active and user.is_staff and user.has_perm("blog.change_mediaimage")
+    ):
+        return False
+    if image is None or may_publish(user):
+        return True
+    return image.uploaded_by_id == user.pk
 
 
 def review_recipients() -> list[str]:

@@ -166,6 +166,74 @@ def make_lead_renditions(post_id: int, name: str, attempt: int = 1) -> str:
 
 
 @task()
+def make_media_renditions(image_id: int, name: str, attempt: int = 1) -> str:
+    """Renditions of a library image (blog/media.py), unless its file has
+    changed since; then the posts showing it are rendered again."""
+    from blog.media import MediaImage
+
+    image = MediaImage.objects.filter(pk=image_id).only("pk", "file").first()
+    if image is None or image.file.name != name:
+        return "superseded"
+    try:
+        renditions = images.make_renditions(name)
+    except (ValidationError, UnidentifiedImageError, SyntaxError, ValueError) as error:
+        logger.error("No renditions for %s: %s", name, error)
+        return "refused"
+    except OSError as error:  # a missing file, or storage unreachable
+        if attempt >= MAX_ATTEMPTS:
+            logger.error(
+                "No renditions for %s after %d attempts: %s", name, attempt, error
+            )
+            return "gave up"
+        at = timezone.now() + backoff(attempt)
+        logger.warning("Renditions of %s failed (%s); again at %s", name, error, at)
+        retry_later(make_media_renditions, at, image_id, name, attempt=attempt + 1)
+        return "retry"
+    if MediaImage.objects.filter(pk=image_id, file=name).update(renditions=renditions):
+        rerender_media_posts.call([image_id])
+    return "made"
+
+
+RERENDER_BATCH = 200
+
+
+@task()
+def rerender_media_posts(image_ids: list[int]) -> str:
+    """Render again the posts whose body or lead shows one of `image_ids`
+    (their figures or lead image copy the library's renditions and words),
+    in batches of RERENDER_BATCH posts with one image query per batch.
+    Rendering only: `updated_at` stays (a new rendition is not an update
+    to the story); SiteState is touched so cached pages follow."""
+    from blog.media import figures_for, media_ids_in
+    from blog.models import Post, SiteState
+
+    using = Q(media_uses__image_id__in=image_ids) | Q(lead_media_id__in=image_ids)
+    ids = sorted(set(Post.objects.filter(using).values_list("pk", flat=True)))
+    for start in range(0, len(ids), RERENDER_BATCH):
+        batch = list(
+            Post.objects.filter(pk__in=ids[start : start + RERENDER_BATCH])
+            .select_related("lead_media")
+            .defer("search_vector")
+        )
+        wanted = {i for post in batch for i in media_ids_in(post.body)}
+        figures = figures_for(wanted)
+        for post in batch:
+            post.render_body(figures=figures)
+            post.copy_lead_media()
+            Post.objects.filter(pk=post.pk).update(
+                body_html=post.body_html,
+                body_text=post.body_text,
+                feed_html=post.feed_html,
+                toc=post.toc,
+                word_count=post.word_count,
+                **post.lead_media_columns(),
+            )
+    if ids:
+        SiteState.touch()
+    return f"rendered {len(ids)}"
+
+
+@task()
 def import_markdown_text(text: str, origin: str, author_id: int | None = None) -> str:
     """Import one Markdown file's text (queued by `import_markdown --queue`)."""
     from django.contrib.auth import get_user_model

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0010_roles_for_authors_and_pages'),
+        ('blog', '0012_roles_for_media'),
     ]
 
     operations = [
