@@ -57,11 +57,11 @@ from blog.importing import (
     keep_feed_id,
     record_revision,
     set_bylines,
-    store_file,
     tags_named,
     within_budget,
 )
 from blog.markup import ALLOWED_TAGS
+from blog.media import MediaImage
 from blog.models import Page, Post, Section
 from blog.tagging import MAX_TAG_LENGTH
 
@@ -166,6 +166,15 @@ _PRE_ATTRIBUTES = {
 
 def _attrs(text: str) -> dict[str, str]:
     return {k.lower(): html.unescape(v) for k, v in _ATTR_RE.findall(text or "")}
+
+
+_BLOCK_TAG_RE = re.compile(r"</?(p|br|div|li|h[1-6]|blockquote)\b[^>]*>", re.I)
+
+
+def plain_text(fragment: str) -> str:
+    """An excerpt's text: block tags are spaces, inline tags nothing."""
+    text = _TAG_RE.sub("", _BLOCK_TAG_RE.sub(" ", fragment or ""))
+    return " ".join(html.unescape(text).split())
 
 
 def _md_text(text: str) -> str:
@@ -339,16 +348,6 @@ class Summary:
         return out
 
 
-def _library():
-    """The media library (blog/media.py) when it is installed, else None:
-    without it, in-body images keep their old address and are reported."""
-    try:
-        from blog.media import MediaImage
-    except ImportError:
-        return None
-    return MediaImage
-
-
 class WordPressImport:
     def __init__(self, path: Path, uploads: Path | None = None, owner=None,
                  default_section: str = DEFAULT_SECTION, progress=None, every: int = 250):  # fmt: skip
@@ -365,7 +364,6 @@ class WordPressImport:
         self.pending_leads: list[tuple[int, int]] = []  # (post pk, attachment id)
         self.sections: dict[str, Section] = {}
         self.base_url = ""
-        self.library = _library()
         self._owner = None
 
     # The stream ---------------------------------------------------------------
@@ -553,11 +551,7 @@ class WordPressImport:
         categories, tag_names = self.terms(elem)
         published = self.when(elem, "post_date") or timezone.now()
         modified = self.when(elem, "post_modified")
-        summary = " ".join(
-            html.unescape(
-                _TAG_RE.sub(" ", _child(elem, "excerpt:encoded") or "")
-            ).split()
-        )[:400]
+        summary = plain_text(_child(elem, "excerpt:encoded"))[:400]
         slug_source = unquote(_wp(elem, "post_name")) or title
         meta = self.postmeta(elem)
         creator = (_child(elem, "dc:creator") or "").strip()
@@ -683,11 +677,6 @@ class WordPressImport:
             return src if src.startswith(("http://", "https://")) else None
         if local is None:
             return None
-        if self.library is None:
-            # MERGE (media): nothing to copy into yet; the picture keeps its
-            # old address and the summary says so.
-            self.summary.skipped["in-body image: no media library in this build"] += 1
-            return src
         media_id = self.library_image(
             relative, local, alt or caption or f"Picture in “{title}”", caption
         )
@@ -697,15 +686,12 @@ class WordPressImport:
         self, relative: str, local: Path, alt: str, caption: str
     ) -> int | None:
         known = legacy.ImportedImage.objects.filter(source=relative).first()
-        if (
-            known is not None
-            and self.library.objects.filter(pk=known.media_id).exists()
-        ):
+        if known is not None and MediaImage.objects.filter(pk=known.media_id).exists():
             self.summary.images_reused += 1
             return known.media_id
         try:
             with open(local, "rb") as handle:
-                image = self.library.objects.add(
+                image = MediaImage.objects.add(
                     handle, name=local.name, alt=alt[:250], caption=caption[:300]
                 )
         except (OSError, ValidationError) as problem:
@@ -718,29 +704,31 @@ class WordPressImport:
         return image.pk
 
     def lead_image(self, post: Post, attachment_id: int) -> None:
+        """The featured image (_thumbnail_id) into the library, as the lead."""
         attachment = self.attachments[attachment_id]
-        url = attachment["url"] or attachment["file"]
-        relative, local = (
-            self.local_file(url) if attachment["url"] else (attachment["file"], None)
-        )
-        if local is None and attachment["file"] and self.uploads is not None:
-            candidate = (self.uploads / attachment["file"]).resolve()
-            if self.uploads in candidate.parents and candidate.is_file():
-                local = candidate
+        relative, local = "", None
+        if attachment["url"]:
+            relative, local = self.local_file(attachment["url"])
+        if local is None and attachment["file"]:
+            relative = relative or attachment["file"]
+            if self.uploads is not None:
+                candidate = (self.uploads / attachment["file"]).resolve()
+                if self.uploads in candidate.parents and candidate.is_file():
+                    local = candidate
         if local is None:
-            self.summary.images_missing.append(relative or url)
+            self.summary.images_missing.append(
+                relative or f"attachment {attachment_id}"
+            )
             return
         alt = attachment["alt"] or attachment["title"] or post.title
-        try:
-            store_file(post.lead_image, local, local.name)
-        except (OSError, ValidationError) as problem:
-            self.summary.problems.append(f"lead image {relative}: {problem}")
+        caption = _md_text(attachment["caption"])
+        media_id = self.library_image(relative, local, alt, caption)
+        if media_id is None:
             return
-        post.lead_image_alt = alt[:250]
-        post.lead_image_caption = _md_text(attachment["caption"])[:300]
         updated_at = (
             Post.objects.filter(pk=post.pk).values_list("updated_at", flat=True).first()
         )
+        post.lead_media_id = media_id
         post.save()
         Post.objects.filter(pk=post.pk).update(updated_at=updated_at)
         self.summary.lead_images += 1

@@ -74,4 +74,3 @@ class Command(BaseCommand):
             self.stdout.write("")
         for line in summary.lines():
             self.stdout.write(line)
-
