@@ -28,7 +28,7 @@ from blog.markup import (
     render_within_budget,
 )
 from blog.models import Post, Section, StoryUpdate, Tag
-from blog.tag_admin import MergeTagsAction
+from blog.tag_admin import MergeTagsAction, RenameTagAction
 from blog.tagging import MAX_TAG_LENGTH
 
 # taggit's own tag model is unused (we tag through blog.Tag); hide its admin.
@@ -546,12 +546,12 @@ class SectionAdmin(CountedAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(MergeTagsAction, CountedAdmin):
+class TagAdmin(RenameTagAction, MergeTagsAction, CountedAdmin):
     count_relation = "tagged_posts"
     ordering = ["name"]
     list_display = ["name", "slug", "post_count"]
     search_fields = ["name", "slug"]
-    actions = ["merge_tags"]
+    actions = ["rename_tag", "merge_tags"]
     prepopulated_fields = {"slug": ["name"]}
 
 
