@@ -26,7 +26,28 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORDS = ["harbour", "tanker", "insurance", "premium", "broker", "route", "sanction", "cargo", "crane", "port", "minister", "market", "freight", "vessel", "crew", "weather", "season", "policy", "trade", "report"]
+WORDS = [
+    "harbour",
+    "tanker",
+    "insurance",
+    "premium",
+    "broker",
+    "route",
+    "sanction",
+    "cargo",
+    "crane",
+    "port",
+    "minister",
+    "market",
+    "freight",
+    "vessel",
+    "crew",
+    "weather",
+    "season",
+    "policy",
+    "trade",
+    "report",
+]
 
 
 def paragraph(rng: random.Random) -> str:
