@@ -11,13 +11,20 @@ Layout of an export directory:
                          referenced from the front matter by a path relative
                          to the Markdown file
 
-What joins at merge is one function each, marked below: corrections
-(`corrections_of`) and library images referenced as `media:ID` in bodies
-(`library_images_of`).
+Library images (blog/media.py) travel as entries {id, file, sha256, alt,
+caption, credit, name}: every library image in site.yaml (`media:`), and on
+each post the ones its body references as `media:ID` (`images:`) and its
+lead (`lead_media:`), so a single post file imports on its own too. The
+importer finds or recreates each by content and rewrites `media:OLD` to the
+new id.
+
+What joins at merge is one function, marked below: corrections
+(`corrections_of`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +34,7 @@ from django.core.files.storage import default_storage
 
 from blog.authors import Author
 from blog.legacy import LegacyAddress
+from blog.media import MediaImage, media_ids_in
 from blog.models import OldTagSlug, Page, Post, Section, Tag
 
 FORMAT_VERSION = 1
@@ -59,6 +67,7 @@ class Exporter:
         self.root = Path(root)
         self.summary = ExportSummary()
         self._copied: set[str] = set()
+        self._media: dict[int, dict] = {}
 
     def copy_image(self, name: str, relative_to: Path) -> str | None:
         """Copies a stored file to images/<name>; its path from `relative_to`."""
@@ -113,6 +122,11 @@ class Exporter:
                 for t in Tag.objects.order_by("name")
             ],
             "authors": [self.author_entry(a) for a in Author.objects.order_by("slug")],
+            "media": [
+                entry
+                for image in MediaImage.objects.order_by("pk")
+                if (entry := self.media_entry(image)) is not None
+            ],
         }
         (self.root / "site.yaml").write_text(
             yaml.safe_dump(site, allow_unicode=True, sort_keys=False), encoding="utf-8"
@@ -130,9 +144,30 @@ class Exporter:
             entry["photo"] = self.copy_image(author.photo.name, relative_to=None)
         return entry
 
+    def media_entry(self, image: MediaImage, relative_to=None) -> dict | None:
+        """A library image as front matter; its file copied once."""
+        if image.pk not in self._media:
+            name = self.copy_image(image.file.name, relative_to=None)
+            if name is None:
+                return None
+            digest = hashlib.sha256((self.root / "images" / name).read_bytes())
+            self._media[image.pk] = {
+                "id": image.pk,
+                "file": name,
+                "sha256": digest.hexdigest(),
+                "name": image.original_name,
+                "alt": image.alt,
+                "caption": image.caption,
+                "credit": image.credit,
+            }
+        entry = dict(self._media[image.pk])
+        if relative_to:
+            entry["file"] = Path("..", "images", entry["file"]).as_posix()
+        return entry
+
     def write_posts(self) -> None:
         posts = (
-            Post.objects.select_related("section", "author")
+            Post.objects.select_related("section", "author", "lead_media")
             .prefetch_related(
                 "tags", "bylines__author", "old_slugs", "updates", "legacy_addresses"
             )
@@ -163,6 +198,8 @@ class Exporter:
             "old_slugs": sorted(old.slug for old in post.old_slugs.all()),
             "old_addresses": sorted(a.path for a in post.legacy_addresses.all()),
         }
+        if post.lead_media_id:
+            meta["lead_media"] = self.media_entry(post.lead_media, relative_to=True)
         if post.lead_image:
             meta["image"] = self.copy_image(post.lead_image.name, relative_to=True)
         if post.lead_image_alt:
@@ -207,12 +244,18 @@ class Exporter:
 
 
 def library_images_of(post: Post, exporter: Exporter) -> list[dict]:
-    """MERGE (media): the library images the body references as `media:ID`,
-    each copied into images/ and listed as {id, file, alt, caption, credit},
-    so the importer can recreate them and rewrite `media:OLD` to `media:NEW`
-    (blog/importing.py: `restore_library_images`). Empty until the media
-    library is in this branch."""
-    return []
+    """The library images the body and story updates reference as `media:ID`,
+    each copied into images/ (blog/importing.py: `restore_library_images`
+    recreates them and rewrites `media:OLD` to `media:NEW`)."""
+    ids = set(media_ids_in(post.body))
+    for update in post.updates.all():
+        ids.update(media_ids_in(update.body))
+    entries = []
+    for image in MediaImage.objects.filter(pk__in=ids).order_by("pk"):
+        entry = exporter.media_entry(image, relative_to=True)
+        if entry is not None:
+            entries.append(entry)
+    return entries
 
 
 def export_site(root: Path) -> ExportSummary:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import filecmp
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,9 @@ from django.utils.text import slugify
 from blog import legacy
 from blog.authors import Author, Byline, credit_owner
 from blog.images import check_upload
+from blog.legacy import ImportedImage
 from blog.markup import MarkupRefused, normalize_newlines, render_within_budget
+from blog.media import MEDIA_REF_RE, MediaImage
 from blog.models import OldSlug, OldTagSlug, Page, Post, Section, StoryUpdate, Tag
 from blog.tagging import MAX_TAG_LENGTH, parse_tags
 
@@ -224,6 +227,74 @@ def image_file(meta: dict, key: str, base: Path | None) -> Path | None:
     return path
 
 
+def library_image(entry, base: Path | None) -> int | None:
+    """An exported library image ({id, file, sha256, alt, caption, credit,
+    name}), found by its content or added to the library; its new id."""
+    if not isinstance(entry, dict) or base is None:
+        return None
+    path = image_file(entry, "file", base)
+    if path is None:
+        return None
+    data = path.read_bytes()
+    source = "sha256:" + hashlib.sha256(data).hexdigest()
+    known = ImportedImage.objects.filter(source=source).first()
+    if known is not None:
+        image = MediaImage.objects.filter(pk=known.media_id).first()
+        if image is not None:
+            return image.pk
+    old_id = str(entry.get("id", ""))
+    image = MediaImage.objects.filter(pk=old_id).first() if old_id.isdigit() else None
+    if image is not None and _stored_sha256(image.file.name) == source[7:]:
+        # The same site imported again: the picture is already there.
+        ImportedImage.objects.update_or_create(
+            source=source, defaults={"media_id": image.pk}
+        )
+        return image.pk
+    with open(path, "rb") as handle:
+        try:
+            image = MediaImage.objects.add(
+                handle,
+                name=str(entry.get("name") or path.name),
+                alt=str(entry.get("alt") or path.stem),
+                caption=str(entry.get("caption") or ""),
+                credit=str(entry.get("credit") or ""),
+            )
+        except ValidationError as error:
+            raise ImportProblem(
+                f"image {path.name}: {'; '.join(error.messages)}"
+            ) from error
+    ImportedImage.objects.update_or_create(
+        source=source, defaults={"media_id": image.pk}
+    )
+    return image.pk
+
+
+def _stored_sha256(name: str) -> str:
+    try:
+        with default_storage.open(name, "rb") as stored:
+            return hashlib.sha256(stored.read()).hexdigest()
+    except OSError:
+        return ""
+
+
+def restore_library_images(entries, base: Path | None) -> dict[str, str]:
+    """Old `media:ID` → new id, for the images a post's front matter lists."""
+    mapping = {}
+    for entry in entries or []:
+        new = library_image(entry, base)
+        if new is not None and str(entry.get("id", "")).isdigit():
+            mapping[str(entry["id"])] = str(new)
+    return mapping
+
+
+def renumber_media(text: str, mapping: dict[str, str]) -> str:
+    if not mapping:
+        return text
+    return MEDIA_REF_RE.sub(
+        lambda m: f"media:{mapping.get(m.group(1), m.group(1))}", text
+    )
+
+
 def restore_times(model, pk: int, meta: dict, prefix: str = "") -> None:
     """created/updated as exported: written last, past auto_now."""
     times = {}
@@ -280,15 +351,35 @@ def import_markdown(text: str, author=None, base: Path | None = None) -> Importe
     lead_image = image_file(meta, "image", base)
     with transaction.atomic():
         imported = _write_post(
-            meta, title, slug, section_name, status, body, updates, author, lead_image
+            meta,
+            title,
+            slug,
+            section_name,
+            status,
+            body,
+            updates,
+            author,
+            lead_image,
+            base,
         )
     record_revision(imported.post, "imported from Markdown")
     return imported
 
 
 def _write_post(
-    meta, title, slug, section_name, status, body, updates, author, lead_image=None
+    meta,
+    title,
+    slug,
+    section_name,
+    status,
+    body,
+    updates,
+    author,
+    lead_image=None,
+    base=None,
 ):
+    media = restore_library_images(meta.get("images"), base)
+    body = renumber_media(body, media)
     post = Post.objects.filter(slug=slug).first()
     created = post is None
     if created:
@@ -306,6 +397,8 @@ def _write_post(
             setattr(post, f"lead_{key}", str(meta[key]).strip())
     if lead_image is not None:
         store_file(post.lead_image, lead_image, lead_image.name)
+    if isinstance(meta.get("lead_media"), dict):
+        post.lead_media_id = library_image(meta["lead_media"], base)
     try:
         post.full_clean(exclude=["author", "lead_image"])
     except ValidationError as error:
@@ -315,7 +408,9 @@ def _write_post(
     post.tags.set(tags_named(as_tag_names(meta.get("tags"))))
     for published, update_body, entry in updates:
         update, _ = StoryUpdate.objects.update_or_create(
-            post=post, published_at=published, defaults={"body": update_body}
+            post=post,
+            published_at=published,
+            defaults={"body": renumber_media(update_body, media)},
         )
         keep_feed_id(update, entry.get("guid"))
         restore_times(StoryUpdate, update.pk, entry, "updates.")
@@ -327,7 +422,6 @@ def _write_post(
         legacy.remember(address, post)
     keep_feed_id(post, meta.get("guid"))
     # MERGE (corrections): restore_corrections(post, meta.get("corrections"))
-    # MERGE (media): restore_library_images(post, meta.get("images"), base)
     restore_times(Post, post.pk, meta)
     return Imported(post, created)
 
@@ -379,7 +473,7 @@ def import_site_file(path: Path) -> dict[str, int]:
         raise ImportProblem(f"cannot read {path}: {error}") from error
     if not isinstance(site, dict):
         raise ImportProblem(f"{path}: not a mapping")
-    counts = {"sections": 0, "tags": 0, "authors": 0}
+    counts = {"sections": 0, "tags": 0, "authors": 0, "media": 0}
     with transaction.atomic():
         for entry in site.get("sections") or []:
             Section.objects.update_or_create(
@@ -419,6 +513,9 @@ def import_site_file(path: Path) -> dict[str, int]:
                 store_file(author.photo, photo, photo.name)
             author.save()
             counts["authors"] += 1
+        for entry in site.get("media") or []:
+            if library_image(entry, path.parent / "images") is not None:
+                counts["media"] += 1
     return counts
 
 

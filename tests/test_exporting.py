@@ -1,7 +1,9 @@
 """blog/exporting.py with blog/importing.py: `export_markdown DIR` then
 `import_markdown DIR` into an empty database gives the same site back."""
 
+import hashlib
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,6 +16,8 @@ from PIL import Image
 
 from blog import legacy
 from blog.authors import Author, Byline
+from blog.legacy import ImportedImage
+from blog.media import MediaImage, MediaUse
 from blog.models import (
     LegacyAddress,
     OldSlug,
@@ -38,6 +42,16 @@ def png_bytes(colour=(200, 30, 30)):
 def build_site():
     """A small site using every field the export must carry."""
     world = make_section("World", description="Abroad.")
+    harbour = MediaImage.objects.add(
+        io.BytesIO(png_bytes((10, 90, 200))),
+        name="harbour.png",
+        alt="The harbour",
+        caption="Library caption",
+        credit="Agency",
+    )
+    MediaImage.objects.add(
+        io.BytesIO(png_bytes((1, 2, 3))), name="unused.png", alt="Unused"
+    )
     make_section("Science")
     persia, energy = make_tag("Persia"), make_tag("Energy")
     ada = make_author(
@@ -52,7 +66,10 @@ def build_site():
         tags=[persia, energy],
         authors=[bob, ada],
         summary="Why tankers pay more.",
-        body="Opening.\n\n## Part one\n\nText with *emphasis*.\n\n## Part two\n\nMore.",
+        body=(
+            "Opening.\n\n## Part one\n\nText with *emphasis*.\n\n"
+            f'![Boats](media:{harbour.pk} "In May")\n\n## Part two\n\nMore.'
+        ),
         published_at=now - timedelta(days=3),
     )
     story.lead_image.save("lead.png", ContentFile(png_bytes()), save=False)
@@ -75,6 +92,7 @@ def build_site():
         status=Post.Status.PUBLISHED,
     )
     make_post("In review", status=Post.Status.REVIEW, section=world)
+    make_post("Led by the library", section=world, lead_media=harbour)
     about = Page.objects.create(
         title="About", slug="about", body="We *report*.", position=2
     )
@@ -85,6 +103,29 @@ def build_site():
         created_at=now - timedelta(days=30), updated_at=now - timedelta(days=2)
     )
     return story
+
+
+def by_content(text: str) -> str:
+    """`media:ID` as the picture's content hash, and library files' generated
+    names as one placeholder: ids and names differ after an import."""
+    hashes = {
+        str(image.pk): hashlib.sha256(image.file.read()).hexdigest()[:12]
+        for image in MediaImage.objects.all()
+    }
+    text = re.sub(r"media:(\d+)", lambda m: f"media:{hashes.get(m.group(1))}", text)
+    return re.sub(r"/media/media/[^\s\",]+", "FILE", text)
+
+
+def library(image) -> tuple | None:
+    if image is None:
+        return None
+    return (
+        hashlib.sha256(image.file.read()).hexdigest(),
+        image.alt,
+        image.caption,
+        image.credit,
+        image.original_name,
+    )
 
 
 def snapshot(client) -> dict:
@@ -100,8 +141,9 @@ def snapshot(client) -> dict:
                 for b in Byline.objects.filter(post=post).order_by("position")
             ],
             "summary": post.summary,
-            "body": post.body,
-            "body_html": post.body_html,
+            "body": by_content(post.body),
+            "body_html": by_content(post.body_html),
+            "lead_media": library(post.lead_media),
             "status": post.status,
             "published_at": post.published_at,
             "created_at": post.created_at,
@@ -130,6 +172,7 @@ def snapshot(client) -> dict:
         "tags": sorted(Tag.objects.values_list("name", "slug", "description")),
         "old_tag_slugs": sorted(OldTagSlug.objects.values_list("slug", "tag__slug")),
         "authors": sorted(Author.objects.values_list("display_name", "slug", "bio", "links")),
+        "media": sorted(library(image) for image in MediaImage.objects.all()),
         "pages": sorted(
             Page.objects.values_list(
                 "title", "slug", "body", "body_html", "published", "in_footer",
@@ -144,6 +187,8 @@ def snapshot(client) -> dict:
 
 def empty_the_database():
     for model in (
+        ImportedImage,
+        MediaUse,
         LegacyAddress,
         StoryUpdate,
         Byline,
@@ -154,6 +199,7 @@ def empty_the_database():
         Author,
         Section,
         Page,
+        MediaImage,
     ):
         model.objects.all().delete()
     get_user_model().objects.all().delete()
