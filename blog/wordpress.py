@@ -148,6 +148,9 @@ _DIV_RE = re.compile(r"</?div\b[^>]*>", re.I)
 _TAG_RE = re.compile(r"<[^>]+>")
 _BLANKS_RE = re.compile(r"\n{3,}")
 _BARE_URL_RE = re.compile(r"^(https?://\S+)$", re.M)
+_YOUTUBE_EMBED_RE = re.compile(
+    r"https?://(?:www\.)?youtube(?:-nocookie)?\.com/embed/([\w-]{6,20})"
+)
 _EMBED_HOSTS = ("youtube.com", "youtu.be", "vimeo.com", "twitter.com", "x.com")
 
 _PRE_ATTRIBUTES = {
@@ -250,6 +253,9 @@ class BodyConverter:
         url = html.unescape(url)
         if not url.startswith(("http://", "https://")):
             return ""
+        video = _YOUTUBE_EMBED_RE.match(url)
+        if video:  # the player's address → the page a reader can open
+            url = f"https://www.youtube.com/watch?v={video.group(1)}"
         host = urlsplit(url).hostname or url
         return f"\n\n[Embedded content from {host}]({url})\n\n"
 
@@ -335,12 +341,11 @@ class Summary:
         skipped = sum(self.skipped.values())
         out.append(f"Skipped: {skipped}.")
         out += [f"  {n}: {reason}" for reason, n in self.skipped.most_common()]
-        for name in self.images_missing[:20]:
-            out.append(f"  missing image file: {name}")
-        if len(self.images_missing) > 20:
-            out.append(
-                f"  … and {len(self.images_missing) - 20} more missing image files"
-            )
+        missing = Counter(self.images_missing)
+        for name, times in missing.most_common(20):
+            out.append(f"  missing image file: {name} ({times} references)")
+        if len(missing) > 20:
+            out.append(f"  … and {len(missing) - 20} more missing image files")
         for problem in self.problems[:50]:
             out.append(f"  problem: {problem}")
         rate = self.items / self.seconds if self.seconds else 0

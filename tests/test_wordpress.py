@@ -70,7 +70,7 @@ def test_posts_come_in_with_their_fields_and_cleaned_bodies(uploads):
     assert f"![A crane](media:{crane.pk})" in post.body
     assert "## What the brokers say" in post.body
     assert (
-        "[Embedded content from www.youtube.com](https://www.youtube.com/embed/abc123XYZ)"
+        "[Embedded content from www.youtube.com](https://www.youtube.com/watch?v=abc123XYZ)"
         in post.body
     )
     for hostile in ("script", "onclick", "onerror", "alert", "<iframe"):
