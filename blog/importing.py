@@ -51,9 +51,16 @@ class Imported:
 
 
 def record_revision(item, note: str) -> None:
-    """MERGE (preview): each imported post is recorded as a revision here,
-    e.g. `revisions.record(item, user=None, note=note)` from blog/revisions.py,
-    which is not in this branch. Called by both importers after the write."""
+    """MERGE (preview): each imported post is recorded as a revision here.
+    blog/revisions.py (branch preview, django-reversion) is not in this
+    branch; connected, this body becomes
+
+        if isinstance(item, Post):
+            with revisions.recorded(note):
+                reversion.add_to_revision(item)
+
+    (its updates and bylines follow). Called by both importers after each
+    post's or page's write, outside the write's transaction."""
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
