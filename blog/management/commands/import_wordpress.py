@@ -1,4 +1,3 @@
-import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -49,7 +48,7 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=owner).first()
             if user is None:
                 raise CommandError(f"No user called {owner!r}.")
-        tty = sys.stdout.isatty() if self.stdout._out is sys.stdout else False
+        tty = self.stdout.isatty()
 
         def progress(line):
             if tty:
