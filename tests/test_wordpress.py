@@ -222,3 +222,31 @@ def test_caption_without_a_stored_image_keeps_the_picture_as_a_figure():
     assert '![A](https://cdn.example/a.jpg "The caption")' in body
     assert '![B](https://cdn.example/b.jpg "Second")' in body
     assert notes.images == 2
+
+
+def test_hostile_html_in_a_body_is_neutralised():
+    """javascript: links, event handlers, SVG, forms and styles from an
+    export never reach the stored body or the page."""
+    from blog.markup import render_markdown
+
+    notes = BodyNotes()
+    body = BodyConverter(lambda src, alt, caption: None, notes).convert(
+        '<a href="javascript:alert(1)">click</a> <svg onload="alert(2)"><circle/></svg>'
+        '<form action="https://evil.example/"><input name="x"></form>'
+        '<style>body{display:none}</style><p style="color:red" onmouseover="alert(3)">Hi</p>'
+        '<img src="x" onerror="alert(4)">'
+    )
+    html = render_markdown(body).html
+    for hostile in (
+        "javascript:",
+        "onload",
+        "onerror",
+        "onmouseover",
+        "<svg",
+        "<form",
+        "<style",
+        "style=",
+    ):
+        assert hostile not in body, hostile
+        assert hostile not in html, hostile
+    assert "click" in html and "Hi" in html
