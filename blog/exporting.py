@@ -18,8 +18,9 @@ lead (`lead_media:`), so a single post file imports on its own too. The
 importer finds or recreates each by content and rewrites `media:OLD` to the
 new id.
 
-What joins at merge is one function, marked below: corrections
-(`corrections_of`).
+Corrections and retractions (blog/corrections.py, branch corrections) are
+written by `corrections_of` and read back by importing.restore_corrections;
+both do nothing while that module is absent, and work once it is merged.
 """
 
 from __future__ import annotations
@@ -217,7 +218,7 @@ class Exporter:
             for u in sorted(post.updates.all(), key=lambda u: (u.published_at, u.pk))
         ]
         meta["images"] = library_images_of(post, self)
-        # MERGE (corrections): meta["corrections"] = corrections_of(post)
+        meta.update(corrections_of(post))
         return meta
 
     def write_pages(self) -> None:
@@ -260,3 +261,27 @@ def library_images_of(post: Post, exporter: Exporter) -> list[dict]:
 
 def export_site(root: Path) -> ExportSummary:
     return Exporter(root).run()
+
+
+def corrections_of(post: Post) -> dict:
+    """`corrections:` (each note's time and Markdown) and, for a retracted
+    post, `retracted` and `retraction_reason`; {} without blog/corrections.py."""
+    try:
+        from blog.corrections import Correction
+    except ImportError:  # not merged yet: nothing to export
+        return {}
+    meta: dict = {
+        "corrections": [
+            {
+                "noted": _time(c.noted_at),
+                "created": _time(c.created_at),
+                "updated": _time(c.updated_at),
+                "text": c.text,
+            }
+            for c in Correction.objects.filter(post=post).order_by("noted_at", "pk")
+        ]
+    }
+    if getattr(post, "retracted_at", None):
+        meta["retracted"] = _time(post.retracted_at)
+        meta["retraction_reason"] = post.retraction_reason
+    return meta

@@ -428,9 +428,42 @@ def _write_post(
     for address in as_list(meta.get("old_addresses")):
         legacy.remember(address, post)
     keep_feed_id(post, meta.get("guid"))
-    # MERGE (corrections): restore_corrections(post, meta.get("corrections"))
+    restore_corrections(post, meta)
     restore_times(Post, post.pk, meta)
     return Imported(post, created)
+
+
+def restore_corrections(post: Post, meta: dict) -> None:
+    """Corrections and a retraction as exported (blog/exporting.corrections_of);
+    nothing without blog/corrections.py. Matched by their time: importing
+    again changes the text, adds nothing."""
+    entries = meta.get("corrections") or []
+    if not entries and not meta.get("retracted"):
+        return
+    try:
+        from blog.corrections import Correction
+    except ImportError:
+        raise ImportProblem(
+            "this file has corrections, which this version of Dateline cannot keep"
+        ) from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ImportProblem("corrections must be a list of {noted, text} entries")
+    for entry in entries:
+        noted = as_datetime(entry.get("noted"), "corrections.noted")
+        text = within_budget(str(entry.get("text") or "").strip(), "a correction")
+        correction, _ = Correction.objects.update_or_create(
+            post=post, noted_at=noted.replace(microsecond=0), defaults={"text": text}
+        )
+        restore_times(Correction, correction.pk, entry, "corrections.")
+    if entries:
+        from blog.corrections import copy_notes_to_post
+
+        copy_notes_to_post(post.pk)  # the notes' restored times, onto the post
+    if meta.get("retracted"):
+        Post.objects.filter(pk=post.pk).update(
+            retracted_at=as_datetime(meta["retracted"], "retracted"),
+            retraction_reason=str(meta.get("retraction_reason") or ""),
+        )
 
 
 def keep_feed_id(item, guid) -> None:

@@ -334,3 +334,40 @@ def test_legacy_address_for_a_draft_is_not_followed(client):
     legacy.remember("/?p=9", draft)
     assert client.get("/?p=9").status_code == 200  # the home page, no redirect
     assert client.get("/old/path/").status_code == 404
+
+
+def test_corrections_and_retractions_make_the_round_trip(tmp_path, client):
+    """With blog/corrections.py (branch corrections) merged: each correction's
+    time, text and rendering, and a retraction with its time and reason,
+    come back from an export."""
+    corrections = pytest.importorskip("blog.corrections")
+    post = make_post("Corrected story")
+    noted = timezone.now().replace(microsecond=0) - timedelta(hours=2)
+    corrections.Correction.objects.create(
+        post=post, noted_at=noted, text="It was *Tuesday*."
+    )
+    retracted = make_post("Withdrawn story")
+    Post.objects.filter(pk=retracted.pk).update(
+        status="retracted", retracted_at=noted, retraction_reason="Sources recanted."
+    )
+
+    def state():
+        return (
+            sorted(
+                corrections.Correction.objects.values_list(
+                    "post__slug", "noted_at", "text", "text_html", "created_at"
+                )
+            ),
+            sorted(
+                Post.objects.values_list(
+                    "slug", "status", "retracted_at", "retraction_reason", "updated_at"
+                )
+            ),
+        )
+
+    before = state()
+    call_command("export_markdown", str(tmp_path / "x"), stdout=io.StringIO())
+    corrections.Correction.objects.all().delete()
+    empty_the_database()
+    call_command("import_markdown", str(tmp_path / "x"), stdout=io.StringIO())
+    assert state() == before
