@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.db import models
+from django.db import DatabaseError, models
 from django.http import HttpResponsePermanentRedirect
 from django.utils.translation import gettext_lazy as _
 
@@ -103,10 +103,16 @@ def remember(address: str, target) -> bool:
 
 
 def lookup(path: str):
-    """The live target of an old address, or None."""
-    found = (
-        LegacyAddress.objects.filter(path=path).select_related("post", "page").first()
-    )
+    """The live target of an old address, or None (also when the database
+    cannot answer: the page itself then degrades as it would, blog/degrade.py)."""
+    try:
+        found = (
+            LegacyAddress.objects.filter(path=path)
+            .select_related("post", "page")
+            .first()
+        )
+    except DatabaseError:
+        return None
     if found is None:
         return None
     target = found.target
