@@ -371,3 +371,12 @@ def test_corrections_and_retractions_make_the_round_trip(tmp_path, client):
     empty_the_database()
     call_command("import_markdown", str(tmp_path / "x"), stdout=io.StringIO())
     assert state() == before
+
+
+def test_an_export_folder_is_not_queued(tmp_path):
+    """--queue takes files; a folder (with its images) is imported directly."""
+    from django.core.management.base import CommandError
+
+    (tmp_path / "a.md").write_text("---\ntitle: A\nsection: World\n---\nBody.\n")
+    with pytest.raises(CommandError, match="without --queue"):
+        call_command("import_markdown", str(tmp_path), "--queue", stdout=io.StringIO())

@@ -45,7 +45,12 @@ class Command(BaseCommand):
             if not path.is_dir():
                 expanded.append(path)
                 continue
-            if (path / "site.yaml").is_file() and not queue:
+            if queue:
+                raise CommandError(
+                    f"{path} is a folder: import an export without --queue (its "
+                    "images are read from the folder)."
+                )
+            if (path / "site.yaml").is_file():
                 try:
                     counts = import_site_file(path / "site.yaml")
                 except (ImportProblem, KeyError, TypeError, ValueError) as problem:
