@@ -42,7 +42,7 @@ from blog.media import body_figures
 from blog.models import Post, Section, StoryUpdate, Tag
 from blog.preview import preview_view_for
 from blog.revision_admin import RevisionsAdmin
-from blog.tag_admin import MergeTagsAction
+from blog.tag_admin import MergeTagsAction, RenameTagAction
 from blog.tagging import MAX_TAG_LENGTH
 
 # taggit's own tag model is unused (we tag through blog.Tag); hide its admin.
@@ -700,12 +700,12 @@ class SectionAdmin(CountedAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(MergeTagsAction, CountedAdmin):
+class TagAdmin(RenameTagAction, MergeTagsAction, CountedAdmin):
     count_relation = "tagged_posts"
     ordering = ["name"]
     list_display = ["name", "slug", "post_count"]
     search_fields = ["name", "slug"]
-    actions = ["merge_tags"]
+    actions = ["rename_tag", "merge_tags"]
     prepopulated_fields = {"slug": ["name"]}
 
 

@@ -516,6 +516,10 @@ class Post(models.Model):
         default=1,
         help_text=_("1 is the lead story; pins are shown in this order."),
     )
+    # The id feeds give this post when it came from elsewhere (a WordPress
+    # GUID, or the id an exported site gave it): readers must not see an
+    # imported archive as new items (issue 13). Empty: guid() computes one.
+    feed_id = models.CharField(_("feed id"), max_length=255, blank=True, editable=False)
     # Filled on PostgreSQL only (weighted title/summary/body); SQLite searches
     # an FTS5 table instead (blog/search.py).
     search_vector = SearchVectorField(null=True, editable=False)
@@ -866,8 +870,9 @@ class Post(models.Model):
         return ", ".join(f"{r['url']} {r['width']}w" for r in self.lead_image_sources)
 
     def guid(self) -> str:
-        """A feed id that survives slug, date and section changes (RFC 4151 tag URI)."""
-        return tag_uri(f"post:{self.pk}", self.created_at)
+        """A feed id that survives slug, date and section changes (RFC 4151
+        tag URI), or the one an imported post kept from its old site."""
+        return self.feed_id or tag_uri(f"post:{self.pk}", self.created_at)
 
 
 def weighted_search_vector():
@@ -930,6 +935,7 @@ class StoryUpdate(models.Model):
     published_at = models.DateTimeField(_("published at"), default=timezone.now)
     body = models.TextField(_("body"), help_text=_("Markdown."))
     body_html = models.TextField(editable=False, default="")
+    feed_id = models.CharField(_("feed id"), max_length=255, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -972,7 +978,7 @@ class StoryUpdate(models.Model):
         return Truncator(html_to_text(self.body_html)).words(40)
 
     def guid(self) -> str:
-        return tag_uri(f"update:{self.pk}", self.created_at)
+        return self.feed_id or tag_uri(f"update:{self.pk}", self.created_at)
 
 
 class SiteState(models.Model):
@@ -1068,6 +1074,7 @@ class Ping(models.Model):
 # Author profiles and bylines live in their own module (blog/authors.py).
 from blog.authors import Author, Byline  # noqa: E402, F401
 from blog.corrections import Correction  # noqa: E402, F401
+from blog.legacy import ImportedImage, LegacyAddress  # noqa: E402, F401
 from blog.media import MediaImage, MediaUse  # noqa: E402, F401
 from blog.pages import Page  # noqa: E402, F401
 from blog.tag_moves import OldTagSlug  # noqa: E402, F401

@@ -92,3 +92,39 @@ def test_editor_renames_a_tag_in_its_change_form(staff_client, client):
     )
     assert response.status_code == 302
     assert moved_to(client, "/tag/persia/") == "/tag/iran/"
+
+
+def test_editor_renames_a_tag_with_the_rename_action(staff_client, client):
+    """The rename action asks for the new name (and slug), renames the tag,
+    and its old page and feeds answer 301 to the new address."""
+    tag = make_tag("Persia")
+    make_post(tags=[tag])
+    selected = {"action": "rename_tag", "_selected_action": [tag.pk]}
+    form = staff_client.post("/admin/blog/tag/", selected)
+    assert form.status_code == 200 and b'name="name"' in form.content
+    done = staff_client.post(
+        "/admin/blog/tag/", {**selected, "name": "Iran", "apply": "1"}
+    )
+    assert done.status_code == 302
+    tag.refresh_from_db()
+    assert (tag.name, tag.slug) == ("Iran", "iran")
+    assert moved_to(client, "/tag/persia/") == "/tag/iran/"
+    assert moved_to(client, "/tag/persia/feed/") == "/tag/iran/feed/"
+
+
+def test_rename_action_refuses_a_name_in_use_and_several_tags(staff_client):
+    """Renaming onto another tag's name or slug is a form error (merge is the
+    tool for that); selecting two tags renames nothing."""
+    tag, other = make_tag("Persia"), make_tag("Iran")
+    selected = {"action": "rename_tag", "_selected_action": [tag.pk]}
+    response = staff_client.post(
+        "/admin/blog/tag/", {**selected, "name": "iran", "apply": "1"}
+    )
+    assert response.status_code == 200 and b"merge them instead" in response.content
+    both = {"action": "rename_tag", "_selected_action": [tag.pk, other.pk]}
+    response = staff_client.post(
+        "/admin/blog/tag/", {**both, "name": "X", "apply": "1"}
+    )
+    assert response.status_code == 302
+    tag.refresh_from_db()
+    assert tag.name == "Persia"

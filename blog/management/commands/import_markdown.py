@@ -3,7 +3,12 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from blog.importing import ImportProblem, import_markdown_file
+from blog.importing import (
+    ImportProblem,
+    import_markdown_file,
+    import_site_file,
+    markdown_files,
+)
 from blog.tasks import import_markdown_text
 
 
@@ -11,7 +16,9 @@ class Command(BaseCommand):
     help = (
         "Import Markdown files with YAML front matter (title, slug, section, tags, "
         "published, summary, status, updates) as posts. Sections and tags are created "
-        "when missing; importing a file again updates the post with the same slug."
+        "when missing; importing a file again updates the post with the same slug. "
+        "A directory (as `export_markdown` writes it) imports its site.yaml first, "
+        "then every .md file in it."
     )
 
     def add_arguments(self, parser):
@@ -33,6 +40,27 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user called {author!r}.")
         failures = 0
+        expanded = []
+        for path in files:
+            if not path.is_dir():
+                expanded.append(path)
+                continue
+            if queue:
+                raise CommandError(
+                    f"{path} is a folder: import an export without --queue (its "
+                    "images are read from the folder)."
+                )
+            if (path / "site.yaml").is_file():
+                try:
+                    counts = import_site_file(path / "site.yaml")
+                except (ImportProblem, KeyError, TypeError, ValueError) as problem:
+                    raise CommandError(f"{path / 'site.yaml'}: {problem}") from problem
+                self.stdout.write(
+                    f"{path / 'site.yaml'}: {counts['sections']} sections, "
+                    f"{counts['tags']} tags, {counts['authors']} authors"
+                )
+            expanded += markdown_files(path)
+        files = expanded
         for path in files:
             if queue:
                 try:
