@@ -113,7 +113,7 @@ def by_content(text: str) -> str:
         for image in MediaImage.objects.all()
     }
     text = re.sub(r"media:(\d+)", lambda m: f"media:{hashes.get(m.group(1))}", text)
-    return re.sub(r"/media/media/[^\s\",]+", "FILE", text)
+    return re.sub(r"/media/(?:renditions/)?media/[^\s\",]+", "FILE", text)
 
 
 def library(image) -> tuple | None:
