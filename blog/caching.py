@@ -328,6 +328,16 @@ def public_cache(validator=site_changed, variant=None):
     return decorator
 
 
+def one_piece(response) -> None:
+    """Join a response written in pieces into one. Feeds are written element
+    by element (`response.write`, about a thousand pieces for 20 items), and a
+    WSGI server sends each piece with its own socket write: the cached RSS and
+    Atom feeds ran at a third of the JSON feed's rate (one piece) until joined.
+    Done once, before caching, so every hit is one piece too."""
+    if not response.streaming:
+        response.content = response.content
+
+
 def serve(request, view, validator, variant, vary, args, kwargs):
     """Conditional GET, then the shared cache, then the view."""
     origin = public_origin(request)
@@ -351,6 +361,7 @@ def serve(request, view, validator, variant, vary, args, kwargs):
                 response = response.render()
             if response.status_code != 200:
                 return response
+            one_piece(response)
             cache.set(key, response)
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(changed.timestamp())
