@@ -30,7 +30,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from blog.caching import newest_change, story_changed
+from blog.caching import changed_for, story_changed
 from blog.feeds import FORMATS, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
 from blog.models import Author, Post, Section, StoryUpdate, Tag
@@ -138,7 +138,7 @@ class LatestListing(Listing):
 
     @staticmethod
     def changed(request, **url_kwargs):
-        return newest_change(Post.objects.all(), key="latest")
+        return changed_for("latest", lambda: (Post.objects.all(), None))
 
 
 class SectionListing(Listing):
@@ -175,8 +175,10 @@ class SectionListing(Listing):
 
     @staticmethod
     def changed(request, slug, **url_kwargs):
-        return newest_change(
-            Post.objects.filter(section__slug=slug), key=("section", slug)
+        return changed_for(
+            "section",
+            lambda slug: (Post.objects.filter(section__slug=slug), None),
+            slug,
         )
 
 
@@ -220,7 +222,9 @@ class TagListing(Listing):
 
     @staticmethod
     def changed(request, slugs, **url_kwargs):
-        return newest_change(Post.objects.tagged(*slugs), key=("tag", *slugs))
+        return changed_for(
+            "tag", lambda *slugs: (Post.objects.tagged(*slugs), None), *slugs
+        )
 
 
 class StoryListing(Listing):
@@ -321,8 +325,10 @@ class AuthorListing(Listing):
 
     @staticmethod
     def changed(request, slug, **url_kwargs):
-        return newest_change(
-            Post.objects.filter(bylines__author__slug=slug), key=("author", slug)
+        return changed_for(
+            "author",
+            lambda slug: (Post.objects.filter(bylines__author__slug=slug), None),
+            slug,
         )
 
 
