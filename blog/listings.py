@@ -26,10 +26,12 @@ from typing import ClassVar
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.db.models.functions import Now
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from blog import compiled
 from blog.caching import changed_for, story_changed
 from blog.feeds import FORMATS, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
@@ -227,6 +229,39 @@ class TagListing(Listing):
         )
 
 
+def _public_posts():
+    """Public posts for an article page: due by the database clock (no time
+    of its own in the SQL, so `compiled` can reuse it), with the joins and
+    annotations the page and the story feed read."""
+    return (
+        Post.objects.marked_published()
+        .filter(published_at__lte=Now())
+        .select_related("section", "author")
+        .with_tags()
+        .with_bylines()
+        .order_by("-published_at", "-id")
+    )
+
+
+def _public_article(slug):
+    return _public_posts().filter(slug=slug)
+
+
+def _public_old_article(slug):
+    return _public_posts().filter(old_slugs__slug=slug)
+
+
+def _due_updates(post_id):
+    """A public post's due story updates, newest first (its own rows are
+    checked by the article query): by the database clock, as `_public_posts`."""
+    return StoryUpdate.objects.filter(
+        post_id=post_id,
+        published_at__lte=Now(),
+        post__status=Post.Status.PUBLISHED,
+        post__published_at__lte=Now(),
+    )
+
+
 class StoryListing(Listing):
     """One developing story: its article page, and feeds of its due updates,
     newest first, then the article itself."""
@@ -241,26 +276,37 @@ class StoryListing(Listing):
     @classmethod
     def resolve(cls, slug, preview=False, **url_kwargs):
         """By its slug or an old one; editors (`preview`) see drafts too."""
-        posts = Post.objects.all() if preview else Post.objects.published()
-        posts = posts.select_related("section", "author").with_tags().with_bylines()
-        post = (
-            posts.filter(slug=slug).first()
-            or posts.filter(old_slugs__slug=slug).first()
-        )
+        if preview:
+            posts = Post.objects.all().select_related("section", "author")
+            posts = posts.with_tags().with_bylines()
+            post = (
+                posts.filter(slug=slug).first()
+                or posts.filter(old_slugs__slug=slug).first()
+            )
+        else:  # the render path: compiled once, not per request (issue 8)
+            post = compiled.first_row("article", _public_article, slug)
+            if post is None:
+                post = compiled.first_row("old article", _public_old_article, slug)
+            if post is not None:
+                post.attach_tags(post.tag_list or [])
         if post is None:
             raise Http404("No such article.")
         return cls(post, preview)
 
     def updates(self):
         """Its story updates, newest first: the due ones (all, in a preview)."""
-        updates = StoryUpdate.objects.filter(post=self.post)
-        return updates if self.preview else updates.published()
+        if self.preview:
+            return list(StoryUpdate.objects.filter(post=self.post))
+        updates = compiled.rows("updates", _due_updates, self.post.pk)
+        for update in updates:
+            update.post = self.post
+        return updates
 
     def posts(self):
         return Post.objects.filter(pk=self.post.pk)
 
     def feed_items(self, limit):
-        updates = list(self.updates()[: limit - 1])
+        updates = self.updates()[: limit - 1]
         for update in updates:
             update.post = update.story = self.post
         return [*updates, self.post]
