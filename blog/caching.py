@@ -48,7 +48,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Now
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
@@ -164,11 +164,11 @@ def _validator_sql(listing, updates=None, cutoff=None) -> tuple[str, list]:
     """The one query behind `newest_change`, compiled."""
     newest = {f"post_{k}": v for k, v in _newest_post_change(listing).items()}
     if updates is not None:
-        due = updates.filter(
-            published_at__lte=Now(),
-            post__status=Post.Status.PUBLISHED,
-            post__published_at__lte=Now(),
-        )
+        # Walk the updates newest first (their published_at index) and check
+        # each one's post: joined instead, SQLite walked every public post and
+        # sorted their updates (70 ms at 100,000 posts, issue 8).
+        public = Post.objects.published().filter(pk=OuterRef("post_id"))
+        due = updates.filter(published_at__lte=Now()).filter(Exists(public))
         newest["update_published"] = due.order_by("-published_at").values(
             "published_at"
         )[:1]
