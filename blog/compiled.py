@@ -14,6 +14,7 @@ before. Issue 8.
 
 from __future__ import annotations
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models.query import get_related_populators
 
@@ -36,7 +37,10 @@ def _compile(queryset):
 def _template(build, real_args):
     n_args = len(real_args)
     args = [_stand_in(value, i, 0) for i, value in enumerate(real_args)]
-    compiler, sql, base = _compile(build(*args))
+    try:
+        compiler, sql, base = _compile(build(*args))
+    except EmptyResultSet:
+        return None
     slots = []
     for i in range(n_args):
         other = list(args)
@@ -96,3 +100,50 @@ def first_row(shape, build, *args):
     """The first instance of `build(*args)[:1]`, or None."""
     found = rows(shape, lambda *a: build(*a)[:1], *args)
     return found[0] if found else None
+
+
+# Compiled SQL of queries whose every argument is in their key (a listing page:
+# its kind, its section, tag or author ids and its slice): compiled once per
+# key, rerun as is. Bounded: a flood of distinct keys recompiles, never grows.
+_memo: dict[tuple, tuple] = {}
+MAX_MEMO = 4096
+
+
+def _memoised(key, build):
+    memo_key = (connection.vendor, *key)
+    found = _memo.get(memo_key)
+    if found is None:
+        try:
+            compiler, sql, params = _compile(build())
+        except EmptyResultSet:  # e.g. an empty slice: Django answers it
+            return None, None, None
+        # A query with a time of its own (timezone.now() in a filter) would
+        # freeze that time if rerun: compile it per request instead.
+        _, _, again = _compile(build())
+        found = (compiler, sql, params) if again == params else (None, None, None)
+        if len(_memo) >= MAX_MEMO:
+            _memo.clear()
+        _memo[memo_key] = found
+    return found
+
+
+def memo_rows(key, build) -> list:
+    """The model instances of the queryset `build()`; `key` must name
+    everything the query depends on besides the database's contents and clock."""
+    compiler, sql, params = _memoised(key, build)
+    if compiler is None:
+        return list(build())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    return _instances(compiler, fetched)
+
+
+def memo_count(key, build) -> int:
+    """COUNT(*) of the rows of `build()` (slice it to bound the count)."""
+    compiler, sql, params = _memoised(key, build)
+    if compiler is None:
+        return build().count()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) counted", params)  # noqa: S608
+        return cursor.fetchone()[0]

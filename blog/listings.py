@@ -65,7 +65,21 @@ class Listing:
         return Post.objects.published().for_listing()
 
     def feed_items(self, limit: int) -> list:
-        return list(self.posts().for_feed()[:limit])
+        key = self.query_key()
+        if key is None:
+            return list(self.posts().for_feed()[:limit])
+        posts = compiled.memo_rows(
+            ("feed", *key, limit), lambda: self.posts().for_feed()[:limit]
+        )
+        for post in posts:
+            post.attach_tags(post.tag_list or [])
+        return posts
+
+    def query_key(self) -> tuple | None:
+        """Everything `posts()` depends on besides the database's rows and
+        clock (ids, not slugs: a renamed tag keeps its id), so its compiled
+        SQL can be rerun (blog/compiled.py); None: compile per request."""
+        return None
 
     # -- what it is called ----------------------------------------------------
     title: str
@@ -138,6 +152,9 @@ class LatestListing(Listing):
     def get_absolute_url(self):
         return reverse("blog:home")
 
+    def query_key(self):
+        return ("latest",)
+
     @staticmethod
     def changed(request, **url_kwargs):
         return changed_for("latest", lambda: (Post.objects.all(), None))
@@ -161,6 +178,9 @@ class SectionListing(Listing):
 
     def posts(self):
         return super().posts().in_section(self.section)
+
+    def query_key(self):
+        return ("section", self.section.pk)
 
     @property
     def title(self):
@@ -208,6 +228,9 @@ class TagListing(Listing):
 
     def posts(self):
         return super().posts().tagged(*self.tags)
+
+    def query_key(self):
+        return ("tag", *(tag.pk for tag in self.tags))
 
     @property
     def title(self):
@@ -355,6 +378,9 @@ class AuthorListing(Listing):
 
     def posts(self):
         return super().posts().filter(bylines__author=self.author)
+
+    def query_key(self):
+        return ("author", self.author.pk)
 
     @property
     def title(self):
