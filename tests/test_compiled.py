@@ -53,3 +53,20 @@ def test_a_query_whose_arguments_cannot_be_found_is_compiled_each_time():
 
     assert compiled.first_row("test odd", build, "whatever").pk == post.pk
     assert compiled._templates[(compiled.connection.vendor, "test odd", (str,))] is None
+
+
+def test_a_query_with_a_time_of_its_own_is_never_templated():
+    """A filter on timezone.now() would freeze that time if its SQL were
+    reused: such a query is compiled per request, and still answers."""
+    from django.utils import timezone
+
+    post = make_post("Due")
+
+    def build(slug):
+        return Post.objects.filter(slug=slug, published_at__lte=timezone.now())
+
+    assert compiled.first_row("test clock", build, post.slug).pk == post.pk
+    key = (compiled.connection.vendor, "test clock", (str,))
+    assert compiled._templates[key] is None
+    assert compiled.memo_rows(("test clock memo",), lambda: build(post.slug))
+    assert compiled._memo[(compiled.connection.vendor, "test clock memo")][0] is None
