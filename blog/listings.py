@@ -26,11 +26,13 @@ from typing import ClassVar
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.db.models.functions import Now
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from blog.caching import newest_change, story_changed
+from blog import compiled
+from blog.caching import changed_for, story_changed
 from blog.corrections import PinnedFront
 from blog.feeds import FORMATS, Gone, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
@@ -64,7 +66,21 @@ class Listing:
         return Post.objects.published().for_listing()
 
     def feed_items(self, limit: int) -> list:
-        return list(self.posts().for_feed()[:limit])
+        key = self.query_key()
+        if key is None:
+            return list(self.posts().for_feed()[:limit])
+        posts = compiled.memo_rows(
+            ("feed", *key, limit), lambda: self.posts().for_feed()[:limit]
+        )
+        for post in posts:
+            post.attach_tags(post.tag_list or [])
+        return posts
+
+    def query_key(self) -> tuple | None:
+        """Everything `posts()` depends on besides the database's rows and
+        clock (ids, not slugs: a renamed tag keeps its id), so its compiled
+        SQL can be rerun (blog/compiled.py); None: compile per request."""
+        return None
 
     # The Post field that pins a post on this listing's page (None: none can).
     pin_field: ClassVar[str | None] = None
@@ -148,10 +164,13 @@ class LatestListing(Listing):
     def get_absolute_url(self):
         return reverse("blog:home")
 
+    def query_key(self):
+        return ("latest",)
+
     @staticmethod
     def changed(request, **url_kwargs):
-        return newest_change(
-            Post.objects.all(), key="latest", pin_field="pinned_home_until"
+        return changed_for(
+            "latest", lambda: (Post.objects.all(), None), pin_field="pinned_home_until"
         )
 
 
@@ -178,6 +197,9 @@ class SectionListing(Listing):
     def front(self):
         return PinnedFront(self.posts(), self.pin_field, {"section": self.section})
 
+    def query_key(self):
+        return ("section", self.section.pk)
+
     @property
     def title(self):
         return self.section.name
@@ -193,9 +215,10 @@ class SectionListing(Listing):
 
     @staticmethod
     def changed(request, slug, **url_kwargs):
-        return newest_change(
-            Post.objects.filter(section__slug=slug),
-            key=("section", slug),
+        return changed_for(
+            "section",
+            lambda slug: (Post.objects.filter(section__slug=slug), None),
+            slug,
             pin_field="pinned_section_until",
         )
 
@@ -225,6 +248,9 @@ class TagListing(Listing):
     def posts(self):
         return super().posts().tagged(*self.tags)
 
+    def query_key(self):
+        return ("tag", *(tag.pk for tag in self.tags))
+
     @property
     def title(self):
         return " + ".join(tag.name for tag in self.tags)
@@ -240,7 +266,42 @@ class TagListing(Listing):
 
     @staticmethod
     def changed(request, slugs, **url_kwargs):
-        return newest_change(Post.objects.tagged(*slugs), key=("tag", *slugs))
+        return changed_for(
+            "tag", lambda *slugs: (Post.objects.tagged(*slugs), None), *slugs
+        )
+
+
+def _public_posts():
+    """Public posts for an article page: due by the database clock (no time
+    of its own in the SQL, so `compiled` can reuse it), with the joins and
+    annotations the page and the story feed read."""
+    return (
+        Post.objects.marked_published()
+        .filter(published_at__lte=Now())
+        .select_related("section", "author")
+        .with_tags()
+        .with_bylines()
+        .order_by("-published_at", "-id")
+    )
+
+
+def _public_article(slug):
+    return _public_posts().filter(slug=slug)
+
+
+def _public_old_article(slug):
+    return _public_posts().filter(old_slugs__slug=slug)
+
+
+def _due_updates(post_id):
+    """A public post's due story updates, newest first (its own rows are
+    checked by the article query): by the database clock, as `_public_posts`."""
+    return StoryUpdate.objects.filter(
+        post_id=post_id,
+        published_at__lte=Now(),
+        post__status=Post.Status.PUBLISHED,
+        post__published_at__lte=Now(),
+    )
 
 
 class StoryListing(Listing):
@@ -258,12 +319,19 @@ class StoryListing(Listing):
     @classmethod
     def resolve(cls, slug, preview=False, **url_kwargs):
         """By its slug or an old one; editors (`preview`) see drafts too."""
-        posts = Post.objects.all() if preview else Post.objects.published()
-        posts = posts.select_related("section", "author").with_tags().with_bylines()
-        post = (
-            posts.filter(slug=slug).first()
-            or posts.filter(old_slugs__slug=slug).first()
-        )
+        if preview:
+            posts = Post.objects.all().select_related("section", "author")
+            posts = posts.with_tags().with_bylines()
+            post = (
+                posts.filter(slug=slug).first()
+                or posts.filter(old_slugs__slug=slug).first()
+            )
+        else:  # the render path: compiled once, not per request (issue 8)
+            post = compiled.first_row("article", _public_article, slug)
+            if post is None:
+                post = compiled.first_row("old article", _public_old_article, slug)
+            if post is not None:
+                post.attach_tags(post.tag_list or [])
         if post is None:
             # Only a miss pays for this: a retracted article is never a 404.
             retracted = Post.objects.retracted().select_related("section")
@@ -288,14 +356,18 @@ class StoryListing(Listing):
 
     def updates(self):
         """Its story updates, newest first: the due ones (all, in a preview)."""
-        updates = StoryUpdate.objects.filter(post=self.post)
-        return updates if self.preview else updates.published()
+        if self.preview:
+            return list(StoryUpdate.objects.filter(post=self.post))
+        updates = compiled.rows("updates", _due_updates, self.post.pk)
+        for update in updates:
+            update.post = self.post
+        return updates
 
     def posts(self):
         return Post.objects.filter(pk=self.post.pk)
 
     def feed_items(self, limit):
-        updates = list(self.updates()[: limit - 1])
+        updates = self.updates()[: limit - 1]
         for update in updates:
             update.post = update.story = self.post
         notes = self.post.corrections_shown
@@ -351,6 +423,9 @@ class AuthorListing(Listing):
     def posts(self):
         return super().posts().filter(bylines__author=self.author)
 
+    def query_key(self):
+        return ("author", self.author.pk)
+
     @property
     def title(self):
         return self.author.display_name
@@ -366,8 +441,10 @@ class AuthorListing(Listing):
 
     @staticmethod
     def changed(request, slug, **url_kwargs):
-        return newest_change(
-            Post.objects.filter(bylines__author__slug=slug), key=("author", slug)
+        return changed_for(
+            "author",
+            lambda slug: (Post.objects.filter(bylines__author__slug=slug), None),
+            slug,
         )
 
 

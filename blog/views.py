@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from django.views.static import serve
 
-from blog import roles
+from blog import compiled, roles
 from blog.corrections import UNPINNED
 from blog.feeds import Gone
 from blog.listings import (
@@ -47,10 +47,31 @@ class BoundedPaginator(Paginator):
     date archives, and every post through the sitemap."""
 
     MAX_PAGES = 100
+    # Set by listing views: what the listing's query depends on (its kind and
+    # ids), so its count and pages rerun SQL compiled once (blog/compiled.py).
+    query_key = None
 
     @cached_property
     def count(self):
-        return self.object_list[: self.per_page * self.MAX_PAGES].count()
+        bounded = self.per_page * self.MAX_PAGES
+        if self.query_key is None:
+            return self.object_list[:bounded].count()
+        return compiled.memo_count(
+            ("count", *self.query_key, bounded),
+            lambda: self.object_list.values("pk")[:bounded],
+        )
+
+    def page(self, number):
+        if self.query_key is None:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        posts = compiled.memo_rows(
+            ("page", *self.query_key, bottom, top),
+            lambda: self.object_list[bottom:top],
+        )
+        return self._get_page(posts, number, self)
 
 
 class FrontPaginator(BoundedPaginator):
@@ -123,8 +144,11 @@ class ListingView(CanonicalListingMixin, PublishedPostMixin, ListView):
     def get_paginator(self, queryset, per_page, *args, **kwargs):
         front = self.listing.front()
         if front is None:
-            return super().get_paginator(queryset, per_page, *args, **kwargs)
-        return FrontPaginator(queryset, per_page, *args, front=front, **kwargs)
+            paginator = super().get_paginator(queryset, per_page, *args, **kwargs)
+        else:
+            paginator = FrontPaginator(queryset, per_page, *args, front=front, **kwargs)
+        paginator.query_key = self.listing.query_key()
+        return paginator
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -155,7 +179,9 @@ class HomeView(ListingView):
         return context
 
     def section_fronts(self):
-        latest = Post.objects.latest_per_section(3)
+        latest = compiled.memo_rows(
+            ("fronts", 3), lambda: Post.objects.latest_per_section(3)
+        )
         return [
             (section, list(posts))
             for section, posts in groupby(latest, lambda p: p.section)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from blog import caching
 from blog.caching import newest_change
 from blog.models import Post, SiteState, StoryUpdate
 from tests.factories import make_post, make_section, make_tag, make_update
@@ -18,6 +19,43 @@ def test_newest_change_is_one_query(django_assert_num_queries):
         make_update(make_post())
     with django_assert_num_queries(1):
         newest_change(Post.objects.all(), StoryUpdate.objects.published())
+
+
+@pytest.mark.parametrize(
+    "shape, build, args, lagging",
+    [
+        ("site", caching._site, (), False),
+        ("story", caching._story, ("a-slug",), True),
+        ("section", lambda s: (Post.objects.filter(section__slug=s), None), ("w",), 0),
+        ("tag", lambda *s: (Post.objects.tagged(*s), None), ("a", "b"), False),
+    ],
+)
+def test_validator_sql_is_compiled_once_per_shape(shape, build, args, lagging):
+    """A validator's SQL is compiled once per kind of page, not once per
+    article (or per CDN period): each request only puts its own slugs and lag
+    cutoff into the parameters, and gets exactly what the ORM would compile."""
+    template = caching._template(build, len(args), bool(lagging))
+    assert template is not None
+    sql, params, slots = template
+    cutoff = caching.lag_cutoff()
+    expected = caching._validator_sql(*build(*args), cutoff if lagging else None)
+    values = [*args, caching.connection.ops.adapt_datetimefield_value(cutoff)]
+    filled = list(params)
+    for position, index in slots:
+        filled[position] = values[index]
+    assert (sql, filled) == expected
+
+
+def test_an_article_validator_reads_its_own_article(django_assert_num_queries):
+    """Two articles, one compiled validator: each reads its own post."""
+    first, second = make_post(age=timedelta(hours=2)), make_post()
+    Post.objects.filter(pk=first.pk).update(
+        updated_at=timezone.now() + timedelta(seconds=30)
+    )
+    with django_assert_num_queries(2):
+        a = caching.story_changed(first.slug)
+        b = caching.story_changed(second.slug)
+    assert a > b
 
 
 def test_newest_change_sees_edits_schedules_and_removals():

@@ -380,6 +380,16 @@ def test_head_works_on_feeds(client, newsroom):
     assert response["ETag"]
 
 
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_feeds_are_sent_in_one_piece(client, newsroom, fmt):
+    """A feed, rendered or from the cache, is one chunk for the WSGI server
+    (written element by element it was ~1,000 chunks: one socket write each,
+    issue 8)."""
+    for _ in range(2):  # the render, then the cached copy
+        response = fetch(client, "/feed/" + FORMATS[fmt])
+        assert len(list(response)) == 1
+
+
 def test_validators_follow_the_feeds_own_changes(client, newsroom):
     """Editing a post changes the ETag of the feeds listing it, not others;
     a new story update changes its story feed."""

@@ -184,3 +184,13 @@ def test_dateline_cache_off_turns_every_cache_alias_into_a_dummy(tmp_path):
     assert off.stdout.strip() == "['django.core.cache.backends.dummy.DummyCache']"
     on = django(code, **env)
     assert "DummyCache" not in on.stdout and "LocMemCache" in on.stdout
+
+
+def test_database_health_checks_can_be_turned_off(tmp_path):
+    """Connection health checks are on by default; DATABASE_HEALTH_CHECKS=0
+    turns them off (one round trip fewer per request, issue 8)."""
+    code = "from django.db import connection; print(connection.settings_dict['CONN_HEALTH_CHECKS'])"
+    common = {"DATELINE_VAR_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "test-only"}
+    assert django(code, **common).stdout.strip() == "True"
+    off = django(code, DATABASE_HEALTH_CHECKS="0", **common)
+    assert off.stdout.strip() == "False", off.stderr
