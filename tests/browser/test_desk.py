@@ -10,6 +10,8 @@ Screenshots: artifacts/desk-post-form.png, desk-media-library.png,
 desk-diff.png, desk-article.png.
 """
 
+import re
+
 import feedparser
 import pytest
 from playwright.sync_api import expect
@@ -123,17 +125,24 @@ def test_author_writes_editor_publishes_reader_reads_and_sees_the_correction(
         " t.focus(); t.setSelectionRange(n, n); }",
         len(first),
     )
-    author.click(".dateline-picker-open")
+    picker_button = author.locator(".dateline-picker-open")
+    # Under the body, in line with it (not under the label).
+    button_x = picker_button.bounding_box()["x"]
+    assert abs(button_x - author.locator("#id_body").bounding_box()["x"]) < 2
+    picker_button.click()
     picker = author.locator("dialog.dateline-picker")
     picker.wait_for(state="visible")
     author.fill("dialog.dateline-picker input[type=search]", "fishing")
     expect(author.locator(".dateline-picker-item")).to_have_count(1)
+    author.wait_for_load_state("networkidle")
     author.click(f".dateline-picker-item[data-media-id='{image.pk}']")
     expect(picker).to_be_hidden()
     body = author.input_value("#id_body")
     assert body.startswith(first + f"\n![{ALT}](media:{image.pk})\n\n## What changed")
     # The preview shows the figure too (resolved like a save).
     expect(pane.locator("figure figcaption")).to_contain_text(CAPTION)
+    author.locator("#id_body").scroll_into_view_if_needed()
+    author.screenshot(path=str(artifacts / "desk-post-figure.png"))
     # Second save, by the button: revision two, in review.
     author.click(".submit-row >> nth=-1 >> input[name=_submit_review]")
     author.wait_for_url(live_server.url + "/admin/blog/post/")
@@ -201,6 +210,11 @@ def test_author_writes_editor_publishes_reader_reads_and_sees_the_correction(
     editor.click(".submit-row >> nth=-1 >> input[name=_save]")
     editor.wait_for_url(live_server.url + "/admin/blog/post/")
     clean(editor, editor_problems, editor_failed, "correction")
+    # The saved note is labelled by its time in the form (not the post's ID).
+    editor.goto(f"{live_server.url}/admin/blog/post/{post.pk}/change/")
+    expect(editor.locator("#corrections-group .inline_label").first).to_have_text(
+        re.compile(r"^Noted \d{4}-\d\d-\d\d \d\d:\d\d\s*$")
+    )
 
     reader.goto(article_url)
     notes = reader.locator("section.corrections")
