@@ -74,10 +74,9 @@ class Correction(models.Model):
         indexes = [models.Index(fields=["post", "noted_at"], name="correction_idx")]
 
     def __str__(self):
-        return _("Correction to %(post)s at %(time)s") % {
-            "post": self.post_id,
-            "time": f"{self.noted_at:%Y-%m-%d %H:%M}",
-        }
+        # Shown above each saved correction in the post form's inline (the
+        # post is the page itself; its ID there read as noise).
+        return _("Noted %(time)s") % {"time": f"{self.noted_at:%Y-%m-%d %H:%M}"}
 
     def save(self, *args, **kwargs):
         self.noted_at = self.noted_at.replace(microsecond=0)

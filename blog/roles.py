@@ -116,9 +116,17 @@ def sync_groups(apps, schema_editor=None) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        # create_permissions skips an app without a models module (as a
+        # migration's app states are). Restored afterwards: called with the
+        # real registry (tests), leaving None would make Django skip every
+        # app's post_migrate, so a flush stopped re-creating content types
+        # and permissions and later tests failed on stale content type IDs.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role in ROLES:
