@@ -329,36 +329,36 @@ def post_entry(request, post: Post) -> Entry:
 
 
 def update_entry(request, update: StoryUpdate) -> Entry:
-    story = update.story
-    link = absolute_uri(request, update.get_absolute_url())
-    return Entry(
-        title=_("Update, %(time)s: %(title)s")
-        % {"time": local_time(update.published_at), "title": story.title},
-        link=link,
-        guid=update.guid(),
-        published=update.published_at,
-        modified=update.modified,
-        authors=credits(request, story),
-        summary=update.summary,
-        content_html=absolutize_urls(update.body_html, link),
-        categories=categories(story),
+    return story_item_entry(
+        request,
+        update,
+        _("Update, %(time)s: %(title)s"),
+        update.published_at,
+        update.body_html,
     )
 
 
 def correction_entry(request, note: CorrectionNote) -> Entry:
     """A correction note as an item of its article's story feed."""
-    story = note.story
-    link = absolute_uri(request, note.get_absolute_url())
+    return story_item_entry(
+        request, note, _("Correction, %(time)s: %(title)s"), note.noted_at, note.html
+    )
+
+
+def story_item_entry(request, item, title: str, published, html: str) -> Entry:
+    """An item of a story's own feed that is not the story itself (a story
+    update or a correction note), titled `title` with its time and the story's."""
+    story = item.story
+    link = absolute_uri(request, item.get_absolute_url())
     return Entry(
-        title=_("Correction, %(time)s: %(title)s")
-        % {"time": local_time(note.noted_at), "title": story.title},
+        title=title % {"time": local_time(published), "title": story.title},
         link=link,
-        guid=note.guid(),
-        published=note.noted_at,
-        modified=note.modified,
+        guid=item.guid(),
+        published=published,
+        modified=item.modified,
         authors=credits(request, story),
-        summary=note.summary,
-        content_html=absolutize_urls(note.html, link),
+        summary=item.summary,
+        content_html=absolutize_urls(html, link),
         categories=categories(story),
     )
 

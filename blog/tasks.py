@@ -133,18 +133,14 @@ def send_ping(ping_id: int) -> str:
     return "sent"
 
 
-@task()
-def make_lead_renditions(post_id: int, name: str, attempt: int = 1) -> str:
-    """Renditions of a post's lead image `name`, unless it has changed since."""
-    from blog.models import Post, SiteState
-
-    post = Post.objects.filter(pk=post_id).only("pk", "lead_image").first()
-    if post is None or post.lead_image.name != name:
-        return "superseded"
+def renditions_or_retry(job, name: str, attempt: int, owner_id: int) -> list | str:
+    """The renditions of the stored image `name`, or what became of the try:
+    "refused" (the file itself is wrong: trying again will not help), "retry"
+    (storage failed: `job(owner_id, name)` is queued again with back-off) or
+    "gave up" after MAX_ATTEMPTS."""
     try:
-        renditions = images.make_renditions(name)
+        return images.make_renditions(name)
     except (ValidationError, UnidentifiedImageError, SyntaxError, ValueError) as error:
-        # The file itself is wrong: trying again will not help.
         logger.error("No renditions for %s: %s", name, error)
         return "refused"
     except OSError as error:  # a missing file, or storage unreachable
@@ -155,8 +151,21 @@ def make_lead_renditions(post_id: int, name: str, attempt: int = 1) -> str:
             return "gave up"
         at = timezone.now() + backoff(attempt)
         logger.warning("Renditions of %s failed (%s); again at %s", name, error, at)
-        retry_later(make_lead_renditions, at, post_id, name, attempt=attempt + 1)
+        retry_later(job, at, owner_id, name, attempt=attempt + 1)
         return "retry"
+
+
+@task()
+def make_lead_renditions(post_id: int, name: str, attempt: int = 1) -> str:
+    """Renditions of a post's lead image `name`, unless it has changed since."""
+    from blog.models import Post, SiteState
+
+    post = Post.objects.filter(pk=post_id).only("pk", "lead_image").first()
+    if post is None or post.lead_image.name != name:
+        return "superseded"
+    renditions = renditions_or_retry(make_lead_renditions, name, attempt, post_id)
+    if isinstance(renditions, str):
+        return renditions
     if Post.objects.filter(pk=post_id, lead_image=name).update(
         lead_image_renditions=renditions
     ):
@@ -174,21 +183,9 @@ def make_media_renditions(image_id: int, name: str, attempt: int = 1) -> str:
     image = MediaImage.objects.filter(pk=image_id).only("pk", "file").first()
     if image is None or image.file.name != name:
         return "superseded"
-    try:
-        renditions = images.make_renditions(name)
-    except (ValidationError, UnidentifiedImageError, SyntaxError, ValueError) as error:
-        logger.error("No renditions for %s: %s", name, error)
-        return "refused"
-    except OSError as error:  # a missing file, or storage unreachable
-        if attempt >= MAX_ATTEMPTS:
-            logger.error(
-                "No renditions for %s after %d attempts: %s", name, attempt, error
-            )
-            return "gave up"
-        at = timezone.now() + backoff(attempt)
-        logger.warning("Renditions of %s failed (%s); again at %s", name, error, at)
-        retry_later(make_media_renditions, at, image_id, name, attempt=attempt + 1)
-        return "retry"
+    renditions = renditions_or_retry(make_media_renditions, name, attempt, image_id)
+    if isinstance(renditions, str):
+        return renditions
     if MediaImage.objects.filter(pk=image_id, file=name).update(renditions=renditions):
         from blog.authors import Author
 
