@@ -64,5 +64,34 @@ def staff_client(client):
     return client
 
 
+def role_client(client, role):
+    """`client` logged in as a new staff member of `role` (blog/roles.py;
+    None: staff in no role), who is `client.user`."""
+    from tests.factories import make_member
+
+    client.user = make_member(role)
+    client.force_login(client.user)
+    return client
+
+
+@pytest.fixture
+def author_client(client):
+    from blog import roles
+
+    return role_client(client, roles.AUTHORS)
+
+
+@pytest.fixture
+def editor_client(client):
+    from blog import roles
+
+    return role_client(client, roles.EDITORS)
+
+
+@pytest.fixture
+def bare_staff_client(client):
+    return role_client(client, None)
+
+
 def which(name: str) -> str | None:
     return shutil.which(name)

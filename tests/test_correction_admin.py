@@ -17,20 +17,6 @@ from tests.test_roles import change_data as role_change_data
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def author_client(client):
-    client.user = make_member(roles.AUTHORS)
-    client.force_login(client.user)
-    return client
-
-
-@pytest.fixture
-def editor_client(client):
-    client.user = make_member(roles.EDITORS)
-    client.force_login(client.user)
-    return client
-
-
 def change_data(post, **overrides):
     """The change form as the admin posts it, the post's own author and time
     kept (editors see those fields)."""

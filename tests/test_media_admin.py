@@ -28,22 +28,6 @@ def upload(name="harbour.png", content=None):
     return SimpleUploadedFile(name, content, content_type="image/png")
 
 
-def login(client, role):
-    client.user = make_member(role)
-    client.force_login(client.user)
-    return client
-
-
-@pytest.fixture
-def author_client(client):
-    return login(client, roles.AUTHORS)
-
-
-@pytest.fixture
-def editor_client(client):
-    return login(client, roles.EDITORS)
-
-
 def test_upload_through_the_admin(editor_client):
     """An upload with alt text is stored under a generated name, credited to
     the uploader, and its renditions are made."""
@@ -182,9 +166,9 @@ def test_editor_manages_every_picture(editor_client):
     assert not MediaImage.objects.exists()
 
 
-def test_staff_without_a_role_has_no_library(client):
+def test_staff_without_a_role_has_no_library(bare_staff_client):
     """Staff outside the roles neither see, upload nor pick library pictures."""
-    login(client, None)
+    client = bare_staff_client
     image = add_image()
     assert client.get(LIST).status_code == 403
     assert client.post(ADD, {"file": upload(), "alt": "x"}).status_code == 403

@@ -10,7 +10,6 @@ from django.test import Client
 from lxml import html as lxml_html
 from reversion.models import Revision, Version
 
-from blog import roles
 from blog.importing import import_markdown
 from blog.models import Post, StoryUpdate
 from blog.revisions import diff_lines, diff_words, recorded, versions_of
@@ -21,20 +20,6 @@ from tests.test_roles import change_data
 from tests.xss import script_vectors
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor_client(client):
-    client.user = make_member(roles.EDITORS)
-    client.force_login(client.user)
-    return client
-
-
-@pytest.fixture
-def author_client(client):
-    client.user = make_member(roles.AUTHORS)
-    client.force_login(client.user)
-    return client
 
 
 def errors(response) -> str:

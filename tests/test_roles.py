@@ -16,27 +16,6 @@ from tests.test_admin import form_data
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def author_client(client):
-    client.user = make_member(roles.AUTHORS)
-    client.force_login(client.user)
-    return client
-
-
-@pytest.fixture
-def editor_client(client):
-    client.user = make_member(roles.EDITORS)
-    client.force_login(client.user)
-    return client
-
-
-@pytest.fixture
-def bare_staff_client(client):
-    client.user = make_member(None)
-    client.force_login(client.user)
-    return client
-
-
 def change_data(post, **overrides):
     """The change form as the admin would post it for `post`."""
     data = form_data(
