@@ -27,6 +27,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
+from django.db.models.functions import Now
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -184,8 +185,9 @@ class PinnedFront:
 
     def window(self, bottom: int, top: int):
         model = self.posts.model
-        now = timezone.now()
-        pinned = {f"{self.pin_field}__gt": now}
+        # The database's clock, as in published(): the SQL holds no time of
+        # its own, so its compiled form can be rerun (blog/compiled.py).
+        pinned = {f"{self.pin_field}__gt": Now()}
         listed = Exists(self.posts.filter(pk=OuterRef("pk")))
         chosen = (
             model.objects.filter(listed, **pinned, **self.scope)

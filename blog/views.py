@@ -88,7 +88,13 @@ class FrontPaginator(BoundedPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.front.window(bottom, top), number, self)
+        key = self.query_key
+        if key is None:
+            return self._get_page(self.front.window(bottom, top), number, self)
+        posts = compiled.memo_rows(
+            ("front", *key, bottom, top), lambda: self.front.window(bottom, top)
+        )
+        return self._get_page(posts, number, self)
 
 
 class PublishedPostMixin:
