@@ -2,7 +2,7 @@ import logging
 from itertools import groupby
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse
@@ -36,7 +36,7 @@ from blog.metadata import (
     site_name,
 )
 from blog.models import Page, Post
-from blog.search import UncountedPaginator, as_posts, search_posts
+from blog.search import UncountedPage, UncountedPaginator, as_posts, search_posts
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,34 @@ class BoundedPaginator(Paginator):
             lambda: self.object_list[bottom:top],
         )
         return self._get_page(posts, number, self)
+
+
+class UncountedListingPaginator(UncountedPaginator):
+    """Pages of a listing that is not counted (`Listing.counted`: a tag
+    intersection): "Page N" and a link to the next page, read as one row more
+    than a page shows; the same MAX_PAGES as a counted listing."""
+
+    MAX_PAGES = BoundedPaginator.MAX_PAGES
+    query_key = None
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if number > self.MAX_PAGES:
+            raise EmptyPage("That page is beyond the last one we count")
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page + (number < self.MAX_PAGES)
+        if self.query_key is None:
+            rows = list(self.object_list[bottom:top])
+        else:
+            rows = compiled.memo_rows(
+                ("page", *self.query_key, bottom, top),
+                lambda: self.object_list[bottom:top],
+            )
+        if not rows and number > 1:
+            raise EmptyPage("That page contains no results")
+        return UncountedPage(
+            rows[: self.per_page], number, self, has_next=len(rows) > self.per_page
+        )
 
 
 class FrontPaginator(BoundedPaginator):
@@ -149,7 +177,9 @@ class ListingView(CanonicalListingMixin, PublishedPostMixin, ListView):
 
     def get_paginator(self, queryset, per_page, *args, **kwargs):
         front = self.listing.front()
-        if front is None:
+        if not self.listing.counted:
+            paginator = UncountedListingPaginator(queryset, per_page, *args, **kwargs)
+        elif front is None:
             paginator = super().get_paginator(queryset, per_page, *args, **kwargs)
         else:
             paginator = FrontPaginator(queryset, per_page, *args, front=front, **kwargs)
