@@ -1002,6 +1002,26 @@ class SiteState(models.Model):
         cls.objects.update_or_create(pk=1, defaults={"changed_at": timezone.now()})
 
 
+class ArchiveMonth(models.Model):
+    """How many posts an editor has published (live or scheduled) in each UTC
+    month: what /archive/ and the year pages read instead of every post.
+
+    Kept by database triggers on blog_post (blog/archive.py), so bulk inserts,
+    queryset updates and deletions count too; restored after every migrate.
+    Scheduled posts are taken off when read (blog/archive.months), so a post
+    still goes live on time without a job.
+    """
+
+    month = models.DateField(primary_key=True)
+    posts = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}: {self.posts}"
+
+
 FTS_TABLE = "blog_post_fts"
 
 

@@ -42,12 +42,14 @@ def story_updated(sender, instance, raw=False, **kwargs):
 
 
 def prepare_database(sender, using, **kwargs):
-    """After migrate (and after a test flush): the SiteState row and, on
-    SQLite, the full-text index exist."""
+    """After migrate (and after a test flush): the SiteState row, the archive's
+    counting triggers and, on SQLite, the full-text index exist."""
     from django.db import connections
 
+    from blog.archive import ensure_archive_counts
     from blog.search import ensure_postgres_index, ensure_sqlite_index
 
     SiteState.objects.using(using).get_or_create(pk=1)
     ensure_sqlite_index(connections[using])
     ensure_postgres_index(connections[using])
+    ensure_archive_counts(connections[using])

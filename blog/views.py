@@ -3,8 +3,6 @@ from itertools import groupby
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -17,7 +15,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from django.views.static import serve
 
-from blog import compiled, roles
+from blog import archive, compiled, roles
 from blog.corrections import UNPINNED
 from blog.feeds import Gone
 from blog.listings import (
@@ -355,14 +353,8 @@ class ArchiveView(PublishedPostMixin, ListView):
         return None
 
     def get_queryset(self):
-        return (
-            Post.objects.published()
-            .annotate(month=TruncMonth("published_at"))
-            .order_by()
-            .values("month")
-            .annotate(posts=Count("id"))
-            .order_by("-month")
-        )
+        # Counted by triggers as posts change, not per request (blog/archive.py).
+        return [{"month": month, "posts": n} for month, n in archive.months()]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -397,6 +389,14 @@ class DateArchiveMixin(PublishedPostMixin):
 
 class YearView(DateArchiveMixin, YearArchiveView):
     make_object_list = True
+
+    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
+        """The year's months with public posts, from the archive's counts
+        (blog/archive.py): distinct months over the year's every post cost
+        what a year of the archive costs (76 ms at 100,000 posts)."""
+        year = int(self.get_year())
+        months = [month for month, _ in archive.months() if month.year == year]
+        return months if ordering == "DESC" else months[::-1]
 
     # The year page links its months, not other years: no queries for them.
     def get_next_year(self, date):
