@@ -1,4 +1,5 @@
 import logging
+from datetime import date
 from itertools import groupby
 
 from django.conf import settings
@@ -374,7 +375,7 @@ class ArchiveView(PublishedPostMixin, ListView):
 
 
 class DateArchiveMixin(PublishedPostMixin):
-    """A year: a 404 when nothing was published then. Emptiness is
+    """A year or a month: a 404 when nothing was published then. Emptiness is
     read from the date list the view fetches anyway (allow_empty=False would
     add an EXISTS query)."""
 
@@ -421,10 +422,33 @@ class YearView(DateArchiveMixin, YearArchiveView):
         return context
 
 
-class MonthView(PublishedPostMixin, MonthArchiveView):
+class MonthView(DateArchiveMixin, MonthArchiveView):
+    """A month's posts, with links to the nearest months that have any. The
+    months come from the archive's counts (blog/archive.py) in one query:
+    asking the posts whether this month, the next and the previous one have
+    any took four, one grouping the month's posts by day (4 ms at 100,000)."""
+
     month_format = "%m"
-    # Also what makes previous/next month skip empty months (one query each).
-    allow_empty = False
+
+    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
+        # The template lists no days: the month itself, if it has posts.
+        year, month = int(self.get_year()), int(self.get_month())
+        self.months = [(m.year, m.month) for m, _ in archive.months()]
+        return [date(year, month, 1)] if (year, month) in self.months else []
+
+    def get_next_month(self, date_):
+        return self._nearest_month(date_, later=True)
+
+    def get_previous_month(self, date_):
+        return self._nearest_month(date_, later=False)
+
+    def _nearest_month(self, date_, later):
+        key = (date_.year, date_.month)
+        found = [m for m in self.months if (m > key if later else m < key)]
+        if not found:
+            return None
+        year, month = min(found) if later else max(found)
+        return date(year, month, 1)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

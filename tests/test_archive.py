@@ -128,3 +128,17 @@ def test_the_archive_page_and_year_page_read_the_counts(client):
     assert "2 articles" in html and "1 article" in html
     year = client.get("/2024/").content.decode()
     assert "/2024/04/" in year and "/2024/01/" in year and "/2024/06/" not in year
+
+
+def test_a_month_page_links_the_nearest_months_with_posts(client):
+    """A month links the nearest earlier and later months that have public
+    posts (empty and scheduled-only months skipped); an empty month is 404."""
+    make_post(published_at=at(2024, 1, 10))
+    make_post(published_at=at(2024, 4, 10))
+    make_post(published_at=at(2024, 6, 10), status=Post.Status.DRAFT)
+    html = client.get("/2024/04/").content.decode()
+    assert 'href="/2024/01/"' in html and "/2024/06/" not in html
+    html = client.get("/2024/01/").content.decode()
+    assert 'href="/2024/04/"' in html
+    assert client.get("/2024/02/").status_code == 404
+    assert client.get("/2024/06/").status_code == 404
