@@ -38,6 +38,7 @@ from blog.corrections import PinnedFront
 from blog.feeds import FORMATS, Gone, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
 from blog.models import Author, Post, Section, StoryUpdate, Tag, TaggedPost
+from blog.tag_dates import public_rows, tagged_newest_first
 from blog.tag_moves import surviving_slugs
 
 
@@ -76,6 +77,10 @@ class Listing:
         for post in posts:
             post.attach_tags(post.tag_list or [])
         return posts
+
+    def count_rows(self):
+        """What its pages count (bounded), if not its posts: any rows as many."""
+        return None
 
     def query_key(self) -> tuple | None:
         """Everything `posts()` depends on besides the database's rows and
@@ -251,7 +256,12 @@ class TagListing(Listing):
         return cls(tags)
 
     def posts(self):
+        if len(self.tags) == 1:  # from the tag's own index (blog/tag_dates.py)
+            return tagged_newest_first(super().posts(), self.tags[0])
         return super().posts().tagged(*self.tags)
+
+    def count_rows(self):
+        return public_rows(self.tags[0]) if len(self.tags) == 1 else None
 
     def query_key(self):
         return ("tag", *(tag.pk for tag in self.tags))

@@ -98,6 +98,10 @@ class Tag(TagBase):
 class TaggedPost(TaggedItemBase):
     content_object = models.ForeignKey("Post", on_delete=models.CASCADE)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_posts")
+    # The post's published_at while its status is published (due or
+    # scheduled), else NULL: kept by database triggers (blog/tag_dates.py) so
+    # that a tag's pages read its own index, newest first.
+    public_from = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         constraints = [
@@ -108,6 +112,11 @@ class TaggedPost(TaggedItemBase):
         indexes = [
             # The posts most recently given a tag: related posts (issue 8).
             models.Index(fields=["tag", "-id"], name="tagged_recent_idx"),
+            # A tag's public posts, newest first: its pages and their count.
+            models.Index(
+                fields=["tag", "-public_from", "-content_object"],
+                name="tagged_public_idx",
+            ),
         ]
 
     def __str__(self):

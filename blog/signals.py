@@ -48,8 +48,10 @@ def prepare_database(sender, using, **kwargs):
 
     from blog.archive import ensure_archive_counts
     from blog.search import ensure_postgres_index, ensure_sqlite_index
+    from blog.tag_dates import ensure_tag_dates
 
     SiteState.objects.using(using).get_or_create(pk=1)
     ensure_sqlite_index(connections[using])
     ensure_postgres_index(connections[using])
     ensure_archive_counts(connections[using])
+    ensure_tag_dates(connections[using])

@@ -49,15 +49,19 @@ class BoundedPaginator(Paginator):
     # Set by listing views: what the listing's query depends on (its kind and
     # ids), so its count and pages rerun SQL compiled once (blog/compiled.py).
     query_key = None
+    # What is counted, if not the posts (a tag's rows in its own index,
+    # Listing.count_rows): as many rows as the listing has posts.
+    count_rows = None
 
     @cached_property
     def count(self):
         bounded = self.per_page * self.MAX_PAGES
+        rows = self.object_list if self.count_rows is None else self.count_rows
         if self.query_key is None:
-            return self.object_list[:bounded].count()
+            return rows[:bounded].count()
         return compiled.memo_count(
             ("count", *self.query_key, bounded),
-            lambda: self.object_list.values("pk")[:bounded],
+            lambda: rows.values("pk")[:bounded],
         )
 
     def page(self, number):
@@ -183,6 +187,7 @@ class ListingView(CanonicalListingMixin, PublishedPostMixin, ListView):
         else:
             paginator = FrontPaginator(queryset, per_page, *args, front=front, **kwargs)
         paginator.query_key = self.listing.query_key()
+        paginator.count_rows = self.listing.count_rows()
         return paginator
 
     def get_context_data(self, **kwargs):
