@@ -57,6 +57,10 @@ class BoundedPaginator(Paginator):
     def count(self):
         bounded = self.per_page * self.MAX_PAGES
         rows = self.object_list if self.count_rows is None else self.count_rows
+        # In any order: the first N rows are as many. Ordered, both engines
+        # walked the listing's newest-first index and filtered it (a section:
+        # 1.8 ms at 100,000 posts on PostgreSQL) instead of its own (0.3 ms).
+        rows = rows.order_by()
         if self.query_key is None:
             return rows[:bounded].count()
         return compiled.memo_count(
