@@ -27,8 +27,10 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from blog.models import Post
+
 TABLE = "blog_archivemonth"
-PUBLISHED = "published"  # Post.Status.PUBLISHED (not imported: migrations call this)
+PUBLISHED = Post.Status.PUBLISHED.value  # in the triggers' SQL
 # The widest gap between UTC and any civil time: UTC-12 to UTC+14.
 MAX_OFFSET = timedelta(hours=14)
 

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from django.db.models.functions import Now
 
-PUBLISHED = "published"  # Post.Status.PUBLISHED (not imported: migrations call this)
+from blog.models import Post, TaggedPost
+
+PUBLISHED = Post.Status.PUBLISHED.value  # in the triggers' SQL
 _PUBLIC_FROM = f"CASE WHEN {{row}}.status = '{PUBLISHED}' THEN {{row}}.published_at END"
 
 _SQLITE_TRIGGERS = {
@@ -140,6 +142,4 @@ def tagged_newest_first(posts, tag):
 
 def public_rows(tag):
     """The tag's public (post, tag) rows: what its pages count, index only."""
-    from blog.models import TaggedPost
-
     return TaggedPost.objects.filter(tag=tag, public_from__lte=Now()).order_by()
