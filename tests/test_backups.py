@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from blog import archive
 from blog.backups import BackupProblem, read_manifest
-from blog.models import Post
+from blog.models import Post, Tag, TaggedPost
 from blog.search import as_posts, search_posts
 from tests.factories import make_post, make_staff, make_tag, make_update
 from tests.test_images import png_bytes
@@ -72,6 +73,13 @@ def test_backup_restores_everything_into_an_empty_database(tmp_path, settings):
     assert [post.slug for post in hits] == ["pipeline-talks-stall-again"]
     restored = Post.objects.get(slug="pipeline-talks-stall-again")
     assert restored.lead_image.storage.exists(restored.lead_image.name)
+    # Derived by the database as rows load: the archive's counts and the tag
+    # rows' public dates (blog/archive.py, blog/tag_dates.py).
+    assert [n for _, n in archive.months()] == [1]
+    energy = Tag.objects.get(name="Energy")
+    assert [row.public_from for row in TaggedPost.objects.filter(tag=energy)] == [
+        restored.published_at
+    ]
 
 
 def test_restore_refuses_a_database_with_content(tmp_path):
