@@ -421,6 +421,18 @@ def one_piece(response) -> None:
         response.content = response.content
 
 
+def _cache_get(key):
+    """A page by its key. The key derives from the page's validator (and the
+    code, settings, origin, variant and address), so what is stored under it
+    never changes: a shared backend may keep its own copy in each process
+    (blog/cache_backends.py `get_lasting`) and skip the round trip."""
+    return getattr(cache, "get_lasting", cache.get)(key)
+
+
+def _cache_set(key, response) -> None:
+    getattr(cache, "set_lasting", cache.set)(key, response)
+
+
 def serve(request, view, validator, variant, vary, args, kwargs):
     """Conditional GET, then the shared cache, then the view."""
     origin = public_origin(request)
@@ -437,7 +449,7 @@ def serve(request, view, validator, variant, vary, args, kwargs):
                 digest_size=16,
             ).hexdigest()
         )
-        response = cache.get(key)
+        response = _cache_get(key)
         if response is None:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render"):
@@ -445,7 +457,7 @@ def serve(request, view, validator, variant, vary, args, kwargs):
             if response.status_code not in (200, 410):  # 410: a retraction
                 return response
             one_piece(response)
-            cache.set(key, response)
+            _cache_set(key, response)
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(changed.timestamp())
     patch_cache_control(
