@@ -257,8 +257,18 @@ def changed_for(shape, build, *args, lagging=False, pin_field=None) -> datetime:
     return _run_validator((sql, params))
 
 
+def _validator_cursor():
+    """A cursor for the validator. On PostgreSQL its statements are bound on
+    the server, so the database prepares each shape once per connection and
+    then skips planning it (blog/postgresql): planning the article's validator
+    cost ~1.4 ms of the database's time on every request, running it ~0.2 ms
+    (issue 8). SQLite keeps its statements prepared by itself."""
+    prepared = getattr(connection, "prepared_cursor", None)
+    return prepared() if prepared is not None else connection.cursor()
+
+
 def _run_validator(compiled) -> datetime:
-    with connection.cursor() as cursor:
+    with _validator_cursor() as cursor:
         cursor.execute(*compiled)
         row = cursor.fetchone()
     if row is None:  # migrate makes the row; a bare flush can lose it
