@@ -192,7 +192,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def raw_cursor_like(self, cursor):
         """A new psycopg cursor of `cursor`'s kind, on the current connection."""
         if isinstance(cursor, base.ServerBindingCursor):
-            return base.ServerBindingCursor(self.connection)
+            return self._server_binding_cursor()
         return self.create_cursor()
 
     def prepared_cursor(self):
@@ -201,4 +201,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
-            return self._prepare_cursor(base.ServerBindingCursor(self.connection))
+            return self._prepare_cursor(self._server_binding_cursor())
+
+    def _server_binding_cursor(self):
+        cursor = base.ServerBindingCursor(self.connection)
+        cursor.format = psycopg.pq.Format.BINARY  # no text to parse back
+        return cursor
