@@ -28,9 +28,10 @@ def _counting(method):
 
 for _alias in settings.CACHES:
     _backend = type(caches[_alias])
-    for _name in ("set", "add", "set_many"):
-        _method = getattr(_backend, _name)
-        if not getattr(_method, "bench_counting", False):
+    # set_lasting: pages on a shared cache (blog/cache_backends.py).
+    for _name in ("set", "add", "set_many", "set_lasting"):
+        _method = getattr(_backend, _name, None)
+        if _method is not None and not getattr(_method, "bench_counting", False):
             setattr(_backend, _name, _counting(_method))
 
 

@@ -257,8 +257,18 @@ def changed_for(shape, build, *args, lagging=False, pin_field=None) -> datetime:
     return _run_validator((sql, params))
 
 
+def _validator_cursor():
+    """A cursor for the validator. On PostgreSQL its statements are bound on
+    the server, so the database prepares each shape once per connection and
+    then skips planning it (blog/postgresql): planning the article's validator
+    cost ~1.4 ms of the database's time on every request, running it ~0.2 ms
+    (issue 8). SQLite keeps its statements prepared by itself."""
+    prepared = getattr(connection, "prepared_cursor", None)
+    return prepared() if prepared is not None else connection.cursor()
+
+
 def _run_validator(compiled) -> datetime:
-    with connection.cursor() as cursor:
+    with _validator_cursor() as cursor:
         cursor.execute(*compiled)
         row = cursor.fetchone()
     if row is None:  # migrate makes the row; a bare flush can lose it
@@ -421,6 +431,18 @@ def one_piece(response) -> None:
         response.content = response.content
 
 
+def _cache_get(key):
+    """A page by its key. The key derives from the page's validator (and the
+    code, settings, origin, variant and address), so what is stored under it
+    never changes: a shared backend may keep its own copy in each process
+    (blog/cache_backends.py `get_lasting`) and skip the round trip."""
+    return getattr(cache, "get_lasting", cache.get)(key)
+
+
+def _cache_set(key, response) -> None:
+    getattr(cache, "set_lasting", cache.set)(key, response)
+
+
 def serve(request, view, validator, variant, vary, args, kwargs):
     """Conditional GET, then the shared cache, then the view."""
     origin = public_origin(request)
@@ -437,7 +459,7 @@ def serve(request, view, validator, variant, vary, args, kwargs):
                 digest_size=16,
             ).hexdigest()
         )
-        response = cache.get(key)
+        response = _cache_get(key)
         if response is None:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render"):
@@ -445,7 +467,7 @@ def serve(request, view, validator, variant, vary, args, kwargs):
             if response.status_code not in (200, 410):  # 410: a retraction
                 return response
             one_piece(response)
-            cache.set(key, response)
+            _cache_set(key, response)
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(changed.timestamp())
     patch_cache_control(

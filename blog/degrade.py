@@ -100,8 +100,9 @@ class DatabaseOutageMiddleware:
         ):
             return self.without_database(request)
         response = self.get_response(request)
-        key = _stale_key(request)
-        if key and _is_public_copy(response):
+        # In this order: a 304 or a private page costs no key (issue 8).
+        key = _stale_key(request) if _is_public_copy(response) else None
+        if key:
             self._remember(key, response)
         return response
 

@@ -128,13 +128,12 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'dateline.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        # Before a reused connection's first query in a request, Django checks
-        # it (a `SELECT 1` round trip) and replaces a dead one silently (issue
-        # 11). That is one more round trip on every request, cached ones
-        # included: DATABASE_HEALTH_CHECKS=0 saves it (measured on PostgreSQL
-        # + Redis, a cached article: 20-22 -> 15-17 ms a request at load 9),
-        # at the price of one failed request (stale copy or 503) per worker
-        # after the database restarts (issue 8).
+        # A reused connection left dead by a database restart is replaced
+        # without failing the request (issue 11). On PostgreSQL that costs no
+        # round trip: the request's first read runs at once and, only if it
+        # finds the connection dead, again on a new one (blog/postgresql,
+        # issue 8). DATABASE_HEALTH_CHECKS=0 turns the replacement off: one
+        # failed request (stale copy or 503) per worker after a restart.
         conn_health_checks=os.environ.get("DATABASE_HEALTH_CHECKS", "1") != "0",
     )
 }

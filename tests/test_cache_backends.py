@@ -1,11 +1,13 @@
 """Redis going away is a cache miss, never an error, and the cache comes back
-by itself (blog/cache_backends.py, issue 11). Against a real redis-server."""
+by itself (blog/cache_backends.py, issue 11); content-addressed values are also
+kept in the process, within a bound, and one redis client serves every call
+(issue 8). Against a real redis-server."""
 
 import time
 
 import pytest
 
-from blog.cache_backends import DegradingRedisCache
+from blog.cache_backends import DegradingRedisCache, LocalCopies
 from tests.conftest import require_tool, which
 from tests.processes import OwnRedis, free_port, wait_until
 
@@ -38,6 +40,43 @@ def test_an_unreachable_redis_answers_every_operation_as_a_miss():
     assert cache.ping() is False
 
 
+def test_content_addressed_values_survive_an_unreachable_redis():
+    """What a worker stored under a content-addressed key it can serve again
+    with Redis away (the value cannot be stale); nothing raises."""
+    cache = backend(f"redis://127.0.0.1:{free_port()}/0")
+    assert cache.get_lasting("page:a") is None
+    assert cache.set_lasting("page:a", b"html") is None
+    assert cache.get_lasting("page:a") == b"html"
+    assert cache.get("page:a") is None  # a plain get still asks Redis only
+    cache.clear()
+    assert cache.get_lasting("page:a") is None
+
+
+def test_one_redis_client_serves_every_call():
+    """Django builds a redis.Redis (~170 callbacks copied) for every call;
+    ours builds one per connection pool."""
+    cache = backend(f"redis://127.0.0.1:{free_port()}/0")
+    client = cache._cache.get_client("a")
+    assert cache._cache.get_client("b") is client
+    assert cache._cache.get_client("a", write=True) is client
+
+
+def test_process_copies_are_bounded_by_bytes():
+    """The least recently used copies go first; a value larger than an eighth
+    of the bound is never kept."""
+    copies = LocalCopies(max_bytes=1000)
+    for name in "abcde":
+        copies.put(name, b"x" * 100)
+    copies.get("a")  # recently used: kept
+    for name in "fghijk":
+        copies.put(name, b"x" * 100)
+    assert copies.size <= 1000
+    assert copies.get("a") is not None and copies.get("b") is None
+    copies.put("big", b"x" * 126)
+    assert copies.get("big") is None
+    assert copies.stats()["bytes"] == copies.size
+
+
 def test_an_outage_costs_one_timeout_per_interval_not_one_per_call():
     """While Redis is down, a thousand reads take far less than one socket
     timeout each: the backend waits out the interval before trying again."""
@@ -61,3 +100,15 @@ def test_the_cache_comes_back_when_redis_does(redis_server):
     wait_until(lambda: cache.set("page", "v2") is None and cache.get("page") == "v2",
                5, what="the cache is back")  # fmt: skip
     assert cache.ping() is True
+
+
+def test_content_addressed_values_are_shared_through_redis(redis_server):
+    """Stored by one worker, read by another (its own process copy empty);
+    each then holds it, and serves it while Redis is stopped."""
+    one, two = backend(redis_server.url), backend(redis_server.url)
+    one.set_lasting("page:a", {"html": "<p>"})
+    assert two.get_lasting("page:a") == {"html": "<p>"}
+    assert two.local.stats()["entries"] == 1
+    redis_server.stop()
+    assert one.get_lasting("page:a") == two.get_lasting("page:a") == {"html": "<p>"}
+    assert one.get("page:a") is None

@@ -10,6 +10,7 @@ from blog.caching import newest_change
 from blog.listings import _carrying_every, _intersection
 from blog.models import Post, SiteState, StoryUpdate
 from tests.factories import make_post, make_section, make_tag, make_update
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +150,35 @@ def test_pages_are_cached(client, django_assert_num_queries):
     with django_assert_num_queries(1):
         second = client.get(post.get_absolute_url())
     assert first.content == second.content
+
+
+def test_a_worker_serves_the_pages_it_holds_and_never_a_stale_one(
+    client, settings, django_assert_num_queries
+):
+    """With a shared cache (Redis, here one that never answers), a worker keeps
+    its own copy of each page it served, keyed by the page's validator: the
+    next request costs the validator query alone, and an edit or a story
+    update is on the very next request all the same (issue 8)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "blog.cache_backends.DegradingRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"retry_after": 3600},
+        }
+    }
+    post = make_post("Before")
+    for url in (post.get_absolute_url(), "/"):
+        first = client.get(url)
+        with django_assert_num_queries(1):
+            assert client.get(url).content == first.content
+    post = Post.objects.get(pk=post.pk)
+    post.title = "After"
+    post.save()
+    for url in (post.get_absolute_url(), "/"):
+        body = client.get(url).content.decode()
+        assert "After" in body and "Before" not in body
+    make_update(post, body="Breaking.", age=timedelta(0))
+    assert "Breaking." in client.get(post.get_absolute_url()).content.decode()
 
 
 def test_editors_bypass_the_cache_and_are_never_cached(staff_client):

@@ -101,3 +101,25 @@ def test_a_frozen_database_fails_fast_instead_of_hanging(site):
     finally:
         database.thaw()
     wait_until(lambda: get(node.base + "/archive/")[0] == 200, 20, what="recovery")
+
+
+def test_a_database_restart_fails_no_request(site):
+    """Restarted between two requests, the database costs no reader a page:
+    each worker's kept connection is dead, and its first query runs again on
+    a new one (blog/postgresql), with no health-check round trip on every
+    request (issue 8). No last good copy, no 503."""
+    node, database = site
+    paths = ("/", "/section/world/", "/archive/")
+
+    def fresh():
+        answers = [get(node.base + path) for path in paths * 4]
+        return all(s == 200 and "X-Dateline-Stale" not in h for s, h, _ in answers)
+
+    # Every worker serves afresh (after the tests above) and keeps a connection.
+    wait_until(fresh, RETRY_DATABASE_SECONDS + 10, what="fresh pages")
+    database.halt()
+    database.start()
+    for _ in range(4):
+        for path in paths:
+            status, headers, _ = get(node.base + path)
+            assert status == 200 and "X-Dateline-Stale" not in headers, path
