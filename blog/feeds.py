@@ -13,6 +13,7 @@ post or a story update becomes an `Entry`, and how an entry is written.
 from __future__ import annotations
 
 import copy
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponseGone, HttpResponsePermanentRedirect
 from django.templatetags.static import static
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, timezone
 from django.utils.feedgenerator import (
     Atom1Feed,
@@ -38,12 +40,28 @@ from blog.metadata import absolute_uri, public_request, site_name
 from blog.models import FEED_ORIGIN, Post, StoryUpdate
 
 
-class HubMixin:
+class DatelineFeedMixin:
+    """What our three generators share: the WebSub hub, and one write."""
+
     def hub_url(self):
         return settings.DATELINE["WEBSUB_HUB"] or None
 
+    def write(self, outfile, encoding):
+        # The XML generators write element by element, about a thousand
+        # pieces for 20 items, and an HttpResponse encodes and keeps each
+        # piece apart. Written to a string first, the response gets one.
+        if isinstance(outfile, io.TextIOBase):
+            self.write_document(outfile, encoding)
+        else:
+            buffer = io.StringIO()
+            self.write_document(buffer, encoding)
+            outfile.write(buffer.getvalue())
 
-class DatelineRssFeed(HubMixin, Rss201rev2Feed):
+    def write_document(self, outfile, encoding):
+        super().write(outfile, encoding)
+
+
+class DatelineRssFeed(DatelineFeedMixin, Rss201rev2Feed):
     """RSS 2.0 with content:encoded, media:content, a channel image and a hub."""
 
     def rss_attributes(self):
@@ -99,10 +117,10 @@ class DatelineRssFeed(HubMixin, Rss201rev2Feed):
             handler.endElement("media:content")
 
 
-class DatelineAtomFeed(HubMixin, Atom1Feed):
+class DatelineAtomFeed(DatelineFeedMixin, Atom1Feed):
     """Atom 1.0: text titles and summaries, HTML content, icon, logo, hub."""
 
-    def write(self, outfile, encoding):
+    def write_document(self, outfile, encoding):
         # Django 5.2 writes stylesheet instructions for RSS only.
         from django.utils.xmlutils import SimplerXMLGenerator
 
@@ -152,12 +170,12 @@ class DatelineAtomFeed(HubMixin, Atom1Feed):
             handler.addQuickElement("category", "", {"term": term, "label": label})
 
 
-class JsonFeed(HubMixin, SyndicationFeed):
+class JsonFeed(DatelineFeedMixin, SyndicationFeed):
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
 
     content_type = "application/feed+json; charset=utf-8"
 
-    def write(self, outfile, encoding):
+    def write_document(self, outfile, encoding):
         feed = self.feed
         document = {
             "version": "https://jsonfeed.org/version/1.1",
@@ -267,24 +285,78 @@ def local_time(value: datetime) -> str:
     return dateformat.format(timezone.localtime(value), "j F Y, H:i T")
 
 
+# Paths of posts and authors, reversed once per process: twenty reverse()
+# calls were a tenth of a feed's time (issue 8). Keyed by all reverse() reads
+# besides its arguments; bounded as blog/compiled.py's memo is.
+_paths: dict[tuple, str] = {}
+MAX_PATHS = 4096
+
+
+def memo_reverse(viewname: str, kwargs: dict) -> str:
+    key = (get_script_prefix(), get_urlconf(), viewname, *kwargs.items())
+    path = _paths.get(key)
+    if path is None:
+        if len(_paths) >= MAX_PATHS:
+            _paths.clear()
+        path = _paths[key] = reverse(viewname, kwargs=kwargs)
+    return path
+
+
+class Site:
+    """The public origin of one request's feed, worked out once: every item
+    has a handful of absolute addresses."""
+
+    def __init__(self, request):
+        self.request = request
+        self.origin = absolute_uri(request, "/")[:-1]
+
+    def absolute(self, location: str) -> str:
+        """`absolute_uri(request, location)`, without its work for a path."""
+        if location.startswith("/") and not location.startswith("//"):
+            return self.origin + location
+        return absolute_uri(self.request, location)
+
+
 def categories(post: Post) -> list[tuple[str, str]]:
-    return [
-        (post.section.slug, post.section.name),
-        *((tag.slug, tag.name) for tag in post.tags.all()),
-    ]
+    """Its section, then its tags by name: from the row's `tag_list` when the
+    post was read with its tags (`with_tags()`), else from `tags.all()`."""
+    if hasattr(post, "tag_list"):
+        tags = sorted(
+            ((tag["slug"], tag["name"]) for tag in post.tag_list or ()),
+            key=lambda tag: tag[1],
+        )
+    else:
+        tags = [(tag.slug, tag.name) for tag in post.tags.all()]
+    return [(post.section.slug, post.section.name), *tags]
 
 
-def credits(request, post: Post) -> list[tuple[str, str]]:
+def credits(site: Site, post: Post) -> list[tuple[str, str]]:
+    """Its byline as (name, absolute URL of the author's page or "")."""
+    if getattr(post, "byline_list", None):
+        # Post.byline's order, without a reverse() per author.
+        rows = sorted(post.byline_list, key=lambda r: (r["position"], r["name"]))
+        return [
+            (
+                row["name"],
+                site.absolute(memo_reverse("blog:author", {"slug": row["slug"]})),
+            )
+            for row in rows
+        ]
     return [
-        (credit.name, credit.url and absolute_uri(request, credit.url))
+        (credit.name, credit.url and site.absolute(credit.url))
         for credit in post.byline
     ]
 
 
-def post_entry(request, post: Post) -> Entry:
-    link = absolute_uri(request, post.get_absolute_url())
+def post_link(site: Site, post: Post) -> str:
+    """`post.get_absolute_url()`, absolute, its path reversed once per process."""
+    return site.absolute(memo_reverse("blog:post", post.url_kwargs()))
+
+
+def post_entry(site: Site, post: Post) -> Entry:
+    link = post_link(site, post)
     if post.feed_html:
-        body = post.feed_html.replace(FEED_ORIGIN, absolute_uri(request, "/")[:-1])
+        body = post.feed_html.replace(FEED_ORIGIN, site.origin)
     else:  # saved before feed_html existed
         body = absolutize_urls(post.body_html, link)
     figure, image, enclosures = "", None, []
@@ -292,7 +364,7 @@ def post_entry(request, post: Post) -> Entry:
     if rendition:
         image = {
             **rendition,
-            "url": absolute_uri(request, rendition["url"]),
+            "url": site.absolute(rendition["url"]),
             "alt": post.lead_image_alt,
         }
         enclosures = [
@@ -319,7 +391,7 @@ def post_entry(request, post: Post) -> Entry:
         guid=post.guid(),
         published=post.published_at,
         modified=post.modified,
-        authors=credits(request, post),
+        authors=credits(site, post),
         summary=post.summary,
         content_html=figure + body,
         categories=categories(post),
@@ -328,9 +400,9 @@ def post_entry(request, post: Post) -> Entry:
     )
 
 
-def update_entry(request, update: StoryUpdate) -> Entry:
+def update_entry(site: Site, update: StoryUpdate) -> Entry:
     return story_item_entry(
-        request,
+        site,
         update,
         _("Update, %(time)s: %(title)s"),
         update.published_at,
@@ -338,25 +410,26 @@ def update_entry(request, update: StoryUpdate) -> Entry:
     )
 
 
-def correction_entry(request, note: CorrectionNote) -> Entry:
+def correction_entry(site: Site, note: CorrectionNote) -> Entry:
     """A correction note as an item of its article's story feed."""
     return story_item_entry(
-        request, note, _("Correction, %(time)s: %(title)s"), note.noted_at, note.html
+        site, note, _("Correction, %(time)s: %(title)s"), note.noted_at, note.html
     )
 
 
-def story_item_entry(request, item, title: str, published, html: str) -> Entry:
+def story_item_entry(site: Site, item, title: str, published, html: str) -> Entry:
     """An item of a story's own feed that is not the story itself (a story
     update or a correction note), titled `title` with its time and the story's."""
     story = item.story
-    link = absolute_uri(request, item.get_absolute_url())
+    # item.get_absolute_url(), the story's path reversed once per process.
+    link = f"{post_link(site, story)}#{item.anchor}"
     return Entry(
         title=title % {"time": local_time(published), "title": story.title},
         link=link,
         guid=item.guid(),
         published=published,
         modified=item.modified,
-        authors=credits(request, story),
+        authors=credits(site, story),
         summary=item.summary,
         content_html=absolutize_urls(html, link),
         categories=categories(story),
@@ -444,8 +517,9 @@ class ListingFeed(Feed):
         }
 
     def items(self, listing):
+        site = Site(self.request)
         return [
-            ENTRY_MAKERS[type(item)](self.request, item)
+            ENTRY_MAKERS[type(item)](site, item)
             for item in listing.feed_items(settings.DATELINE["FEED_ITEMS"])
         ]
 

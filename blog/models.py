@@ -124,6 +124,26 @@ BODY_FIELDS = (
     "search_vector",
     "correction_notes",
 )
+# What a feed item reads of a post (PostQuerySet.for_feed).
+FEED_FIELDS = (
+    "title",
+    "slug",
+    "summary",
+    "feed_html",
+    "published_at",
+    "updated_at",
+    "created_at",
+    "feed_id",
+    "lead_image_renditions",
+    "lead_image_alt",
+    "lead_image_caption",
+    "lead_image_credit",
+    "section__slug",
+    "section__name",
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+)
 RELATED_CANDIDATES_PER_TAG = 20
 # Feed HTML is stored with its URLs made absolute against this origin (a
 # reserved name, RFC 2606); a feed swaps in the public one (blog/feeds.py).
@@ -195,11 +215,14 @@ class PostQuerySet(models.QuerySet):
         )
 
     def for_feed(self):
-        """A feed item carries its feed HTML and its tags as well."""
+        """What a feed item shows and nothing more (blog/feeds.py post_entry):
+        its feed HTML, lead image, tags and bylines in the same row, and of
+        its section and owner only their names. Feeds are served uncached
+        whenever anything changes; every column and object costs (issue 8)."""
         return (
             self.select_related("section", "author")
             .defer(None)
-            .defer(*(name for name in BODY_FIELDS if name != "feed_html"))
+            .only(*FEED_FIELDS)
             .with_tags()
             .with_bylines()
         )
