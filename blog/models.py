@@ -231,13 +231,24 @@ class PostQuerySet(models.QuerySet):
         """Each post's tags read in the same query (a JSON list per row, from
         the unique (post, tag) index), so `post.tags.all()` costs nothing:
         one query fewer than prefetch_related on every page and feed."""
+
+        # Each tag's name and slug looked up by primary key: joined, the
+        # tag table was scanned whole for every post on PostgreSQL (a hash
+        # join: 0.04 ms a post at 400 tags, growing with the tags; issue 8).
+        def tag_column(name):
+            return models.Subquery(
+                Tag.objects.filter(pk=models.OuterRef("tag_id")).values(name)
+            )
+
         tags = (
             TaggedPost.objects.filter(content_object=models.OuterRef("pk"))
             .order_by()
             .values("content_object")
             .annotate(
                 tags=JSONList(
-                    JSONObject(id="tag_id", name="tag__name", slug="tag__slug")
+                    JSONObject(
+                        id="tag_id", name=tag_column("name"), slug=tag_column("slug")
+                    )
                 )
             )
             .values("tags")
