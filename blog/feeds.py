@@ -459,6 +459,8 @@ def update_entry(site: Site, update: StoryUpdate) -> Entry:
         _("Update, %(time)s: %(title)s"),
         update.published_at,
         update.body_html,
+        update.feed_html,
+        update.feed_path,
     )
 
 
@@ -469,12 +471,21 @@ def correction_entry(site: Site, note: CorrectionNote) -> Entry:
     )
 
 
-def story_item_entry(site: Site, item, title: str, published, html: str) -> Entry:
+def story_item_entry(
+    site: Site, item, title: str, published, html: str, feed_html="", feed_path=""
+) -> Entry:
     """An item of a story's own feed that is not the story itself (a story
-    update or a correction note), titled `title` with its time and the story's."""
+    update or a correction note), titled `title` with its time and the story's.
+    `feed_html` is `html` made absolute at save against FEED_ORIGIN and the
+    story's path then (`feed_path`): used while the story keeps that path."""
     story = item.story
+    story_path = memo_reverse("blog:post", story.url_kwargs())
     # item.get_absolute_url(), the story's path reversed once per process.
-    link = f"{post_link(site, story)}#{item.anchor}"
+    link = f"{site.absolute(story_path)}#{item.anchor}"
+    if feed_html and feed_path == story_path:
+        content = feed_html.replace(FEED_ORIGIN, site.origin)
+    else:
+        content = absolutize_urls(html, link)
     return Entry(
         title=title % {"time": local_time(published), "title": story.title},
         link=link,
@@ -483,7 +494,7 @@ def story_item_entry(site: Site, item, title: str, published, html: str) -> Entr
         modified=item.modified,
         authors=credits(site, story),
         summary=item.summary,
-        content_html=absolutize_urls(html, link),
+        content_html=content,
         categories=categories(story),
     )
 

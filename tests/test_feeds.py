@@ -812,3 +812,34 @@ def test_feed_items_read_no_body_and_no_account(client, newsroom, settings):
         assert len(items) == 1, url
         for column in ['"body"', '"body_html"', '"body_text"', '"password"', '"email"']:
             assert column not in items[0], (url, column)
+
+
+def story_update_content(client, story) -> str:
+    entries = parse(client, story.get_absolute_url() + "feed/atom/").entries
+    return next(e for e in entries if "#update-" in e.link).content[0].value
+
+
+def test_story_updates_carry_their_feed_html_from_the_save(client, newsroom):
+    """A story update is made absolute once, when saved (`feed_html`): its
+    feed item links the site and the story's own sections absolutely."""
+    story = newsroom["story"]
+    update = make_update(
+        story, body="See [the desk](/section/world/) and [below](#details)."
+    )
+    assert update.feed_path == story.get_absolute_url()
+    content = story_update_content(client, story)
+    assert 'href="http://testserver/section/world/"' in content
+    assert f'href="http://testserver{story.get_absolute_url()}#details"' in content
+
+
+def test_story_update_links_follow_the_story_to_a_new_address(client, newsroom):
+    """When the story moves (a new slug), its updates' relative links follow it
+    at once, though the updates were made absolute against the old address."""
+    story = newsroom["story"]
+    make_update(story, body="More [below](#details).")
+    old_path = story.get_absolute_url()
+    story.slug = "iran-and-russia-talk-again"
+    story.save()
+    content = story_update_content(client, story)
+    assert f'href="http://testserver{story.get_absolute_url()}#details"' in content
+    assert old_path not in content
