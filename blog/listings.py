@@ -72,12 +72,10 @@ class Listing:
         key = self.query_key()
         if key is None:
             return list(self.posts().for_feed()[:limit])
-        posts = compiled.memo_rows(
+        # Feeds read each post's tags from its row (`tag_list`), not as Tags.
+        return compiled.memo_rows(
             ("feed", *key, limit), lambda: self.posts().for_feed()[:limit]
         )
-        for post in posts:
-            post.attach_tags(post.tag_list or [])
-        return posts
 
     def count_rows(self):
         """What its pages count (bounded), if not its posts: any rows as many."""

@@ -103,13 +103,17 @@ def test_rerender_derives_bodies_and_image_sizes_again(settings):
     Post.objects.filter(pk=post.pk).update(
         body_html="stale", lead_image_width=None, lead_image_renditions=[]
     )
-    update.__class__.objects.filter(pk=update.pk).update(body_html="stale")
+    update.__class__.objects.filter(pk=update.pk).update(
+        body_html="stale", feed_html="stale", feed_path=""
+    )
     before = Post.objects.get(pk=post.pk).updated_at
     output = run("rerender")
     assert "Rendered 1 posts and 1 story updates; read 1 image sizes" in output
     post.refresh_from_db()
     update.refresh_from_db()
     assert "<h2" in post.body_html and "<em>New</em>" in update.body_html
+    assert "<em>New</em>" in update.feed_html
+    assert update.feed_path == post.get_absolute_url()
     assert (post.lead_image_width, post.lead_image_height) == (900, 600)
     assert [r["width"] for r in post.lead_image_renditions] == [480, 900]
     assert post.updated_at == before

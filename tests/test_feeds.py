@@ -684,3 +684,162 @@ def test_story_feed_follows_its_article_to_a_new_address(client, newsroom):
     response = client.get("/1999/01/01/talks-renamed/feed/atom/")
     assert response.status_code == 301
     assert response["Location"] == story.get_absolute_url() + "feed/atom/"
+
+
+# -- Speed without change (issue 8) -------------------------------------------
+
+
+def generator_output(generator_class, steps) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    handler = generator_class(out, "utf-8", short_empty_elements=True)
+    handler.startDocument()
+    for method, *args in steps:
+        getattr(handler, method)(*args)
+    return out.getvalue()
+
+
+AWKWARD_TEXT = "Tom & Jerry <b>“quoted”</b> 'single' \"double\"\n\ttabbed\r"
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [("addQuickElement", "title", AWKWARD_TEXT)],
+        [("addQuickElement", "link", "", {"href": AWKWARD_TEXT, "rel": "alternate"})],
+        [("addQuickElement", "link", None, {"z": "1", "a": 'it\'s "both"'})],
+        [("addQuickElement", "empty", "")],
+        [("addQuickElement", "none")],
+        [
+            ("startElement", "item", {}),
+            ("addQuickElement", "category", "", {"term": "a&b", "label": "<x>"}),
+            ("startElement", "media:content", {"url": "http://x/?a=1&b=2"}),
+            ("addQuickElement", "media:description", AWKWARD_TEXT, {"type": "plain"}),
+            ("endElement", "media:content"),
+            ("startElement", "image", {}),
+            ("endElement", "image"),
+            ("addQuickElement", "content:encoded", "<p>" + AWKWARD_TEXT * 500 + "</p>"),
+            ("endElement", "item"),
+        ],
+    ],
+)
+def test_feed_xml_generator_writes_what_djangos_writes(steps):
+    """Our one-piece element writer gives the bytes Django's
+    SimplerXMLGenerator gives: escaping, sorted and quoted attributes, empty
+    elements, elements opened just before."""
+    from django.utils.xmlutils import SimplerXMLGenerator
+
+    from blog.feeds import FeedXMLGenerator
+
+    assert generator_output(FeedXMLGenerator, steps) == generator_output(
+        SimplerXMLGenerator, steps
+    )
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x08", "\x0b", "\x0c", "\x1f"])
+@pytest.mark.parametrize("length", [1, 20_000])
+def test_control_characters_are_refused_as_django_refuses_them(character, length):
+    """Text XML 1.0 cannot carry fails loudly, in a title or in a long body."""
+    from django.utils.xmlutils import UnserializableContentError
+
+    from blog.feeds import FeedXMLGenerator
+
+    text = "a" * (length // 2) + character + "b\n" * (length // 4)
+    with pytest.raises(UnserializableContentError):
+        generator_output(FeedXMLGenerator, [("addQuickElement", "content", text)])
+
+
+def test_feed_paths_follow_the_script_prefix():
+    """Paths reversed once per process still follow the script prefix (a site
+    mounted under /news/) and the URLconf."""
+    from django.urls import reverse, set_script_prefix
+
+    from blog.feeds import memo_reverse
+
+    kwargs = {"year": 2026, "month": "01", "day": "02", "slug": "a-story"}
+    try:
+        for prefix in ["/", "/news/", "/"]:
+            set_script_prefix(prefix)
+            assert memo_reverse("blog:post", kwargs) == reverse(
+                "blog:post", kwargs=kwargs
+            )
+            assert memo_reverse("blog:post", kwargs).startswith(prefix)
+    finally:
+        set_script_prefix("/")
+
+
+def test_feed_links_are_the_posts_own_addresses(client, newsroom):
+    """Every item links its post's canonical address (a story update: the
+    article's address and its anchor), whatever the listing."""
+    story = newsroom["story"]
+    for url in all_feed_urls(story):
+        if url.endswith("json/"):
+            links = [i["url"] for i in json.loads(fetch(client, url).content)["items"]]
+        else:
+            links = [e.link for e in parse(client, url).entries]
+        for link in links:
+            path = link.removeprefix("http://testserver")
+            post_url, _, anchor = path.partition("#")
+            post = next(
+                p for p in Post.objects.all() if p.get_absolute_url() == post_url
+            )
+            assert not anchor or (post == story and anchor.startswith("update-"))
+
+
+def test_categories_are_the_section_then_the_tags_by_name(client):
+    """A post's categories: its section, then its tags sorted by name, in
+    every listing's feed (read from the row) and in its story feed."""
+    section = make_section("World")
+    tags = [make_tag(name) for name in ["zeta", "Alpha", "mu"]]
+    post = make_post(section=section, tags=tags)
+    expected = ["World", "Alpha", "mu", "zeta"]
+    for url in ["/feed/", "/section/world/feed/", post.get_absolute_url() + "feed/"]:
+        entry = parse(client, url).entries[-1]
+        assert [t.term for t in entry.tags] == expected, url
+
+
+def test_feed_items_read_no_body_and_no_account(client, newsroom, settings):
+    """A feed item's query reads its feed HTML, not the Markdown, the page
+    HTML or the search text, nor its owner's password or e-mail (issue 8)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in ["/feed/", "/section/world/feed/atom/", "/tag/iran+russia/feed/json/"]:
+        with CaptureQueriesContext(connection) as queries:
+            fetch(client, url)
+        items = [q["sql"] for q in queries if '"feed_html"' in q["sql"]]
+        assert len(items) == 1, url
+        for column in ['"body"', '"body_html"', '"body_text"', '"password"', '"email"']:
+            assert column not in items[0], (url, column)
+
+
+def story_update_content(client, story) -> str:
+    entries = parse(client, story.get_absolute_url() + "feed/atom/").entries
+    return next(e for e in entries if "#update-" in e.link).content[0].value
+
+
+def test_story_updates_carry_their_feed_html_from_the_save(client, newsroom):
+    """A story update is made absolute once, when saved (`feed_html`): its
+    feed item links the site and the story's own sections absolutely."""
+    story = newsroom["story"]
+    update = make_update(
+        story, body="See [the desk](/section/world/) and [below](#details)."
+    )
+    assert update.feed_path == story.get_absolute_url()
+    content = story_update_content(client, story)
+    assert 'href="http://testserver/section/world/"' in content
+    assert f'href="http://testserver{story.get_absolute_url()}#details"' in content
+
+
+def test_story_update_links_follow_the_story_to_a_new_address(client, newsroom):
+    """When the story moves (a new slug), its updates' relative links follow it
+    at once, though the updates were made absolute against the old address."""
+    story = newsroom["story"]
+    make_update(story, body="More [below](#details).")
+    old_path = story.get_absolute_url()
+    story.slug = "iran-and-russia-talk-again"
+    story.save()
+    content = story_update_content(client, story)
+    assert f'href="http://testserver{story.get_absolute_url()}#details"' in content
+    assert old_path not in content

@@ -44,6 +44,23 @@ def test_rows_are_what_save_would_store():
         assert columns(post) == before
 
 
+def test_story_updates_are_what_save_would_store():
+    """Saving a generated story update changes none of its rendered columns:
+    its HTML, and its feed HTML made absolute against its story's address."""
+    generate(40)
+    updates = StoryUpdate.objects.select_related("post")
+    assert updates
+
+    def rendered(update):
+        return (update.body_html, update.feed_html, update.feed_path)
+
+    for update in updates:
+        before = rendered(update)
+        update.save()
+        update.refresh_from_db()
+        assert rendered(update) == before
+
+
 def columns(post) -> dict:
     return {
         field.attname: getattr(post, field.attname)

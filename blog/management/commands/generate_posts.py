@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from blog.generating import SECTIONS, Newsroom, author_names, tag_names
+from blog.markup import absolutize_urls
 from blog.models import (
     FEED_ORIGIN,
     ArchiveMonth,
@@ -254,6 +255,11 @@ class Command(BaseCommand):
                 post_id=post.pk,
                 body=update.body,
                 body_html=update.body_html,
+                # What StoryUpdate.render_feed_html stores (a few per story).
+                feed_path=post.get_absolute_url(),
+                feed_html=absolutize_urls(
+                    update.body_html, FEED_ORIGIN + post.get_absolute_url()
+                ),
                 published_at=min(
                     post.published_at + timedelta(hours=update.hours_after), latest
                 ),

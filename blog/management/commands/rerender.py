@@ -75,9 +75,15 @@ class Command(BaseCommand):
         for image in library.only("pk", "file").iterator(chunk_size=200):
             tasks.make_media_renditions.enqueue(image.pk, image.file.name)
             queued += 1
-        for update in StoryUpdate.objects.order_by("pk").iterator(chunk_size=200):
-            html = render_markdown(update.body).html
-            StoryUpdate.objects.filter(pk=update.pk).update(body_html=html)
+        updates_and_stories = StoryUpdate.objects.select_related("post").order_by("pk")
+        for update in updates_and_stories.iterator(chunk_size=200):
+            update.body_html = render_markdown(update.body).html
+            update.render_feed_html()
+            StoryUpdate.objects.filter(pk=update.pk).update(
+                body_html=update.body_html,
+                feed_html=update.feed_html,
+                feed_path=update.feed_path,
+            )
             updates += 1
         SiteState.touch()  # every page and feed shows the new rendering
         self.stdout.write(
