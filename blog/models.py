@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from blog import cards
 from blog.images import StoredImageField, validate_image_upload, with_urls
 from blog.markup import (
     absolutize_urls,
@@ -261,7 +262,7 @@ class PostQuerySet(models.QuerySet):
         return (
             Post.objects.filter(is_public, pk__in=first.union(*rest))
             .select_related("section", "author")
-            .defer(*BODY_FIELDS)
+            .defer(*BODY_FIELDS, "card_html")
             .with_bylines()
             .order_by("section__position", "section__name", "-published_at", "-id")
         )
@@ -526,6 +527,12 @@ class Post(models.Model):
     # Filled on PostgreSQL only (weighted title/summary/body); SQLite searches
     # an FTS5 table instead (blog/search.py).
     search_vector = SearchVectorField(null=True, editable=False)
+    # The post's card and its line in "From the desks", rendered at save with
+    # the stamp of what else they depend on (blog/cards.py): listings use them
+    # while the stamp is fresh and render the templates otherwise.
+    card_html = models.TextField(editable=False, default="")
+    desk_html = models.TextField(editable=False, default="")
+    card_stamp = models.CharField(max_length=16, editable=False, default="")
 
     objects = PostQuerySet.as_manager()
 
@@ -584,6 +591,9 @@ class Post(models.Model):
             self.lead_image_renditions = []
             if not self.lead_image:
                 self.lead_image_credit = ""
+        self.render_fragments()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *cards.CARD_FIELDS}
         super().save(*args, **kwargs)
         self.after_save()
 
@@ -620,6 +630,21 @@ class Post(models.Model):
         self.feed_html = absolutize_urls(
             self.body_html, FEED_ORIGIN + self.get_absolute_url()
         )
+
+    def render_fragments(self):
+        """Its card and desk line (blog/cards.py), from the post as saved now:
+        bylines read as stored (a new post has none yet: its owner's; the
+        bylines' own saves refresh it), renditions as just decided."""
+        derived = ("byline", "byline_list", "lead_image_sources", "lead_image_default")
+        for name in derived:
+            self.__dict__.pop(name, None)
+        if self.pk is None:
+            self.byline_list = []
+        try:
+            cards.fill(self)
+        finally:
+            for name in derived:  # read again after the save, as before
+                self.__dict__.pop(name, None)
 
     def copy_lead_media(self):
         """The library lead image's renditions and words onto the post's lead
