@@ -28,10 +28,9 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.db.models.functions import Now
 from django.http import Http404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from blog import compiled
+from blog import compiled, reversing
 from blog.caching import changed_for, story_changed
 from blog.corrections import PinnedFront
 from blog.feeds import FORMATS, Gone, MovedPermanently
@@ -107,11 +106,14 @@ class Listing:
     def url_kwargs(self) -> dict:
         return {}
 
+    # Remembered (blog/reversing.py): every page links the site's feeds.
     def get_absolute_url(self) -> str:
-        return reverse(f"blog:{self.kind}", kwargs=self.url_kwargs())
+        return reversing.reverse(f"blog:{self.kind}", kwargs=self.url_kwargs())
 
     def feed_url(self, fmt) -> str:
-        return reverse(f"blog:{self.kind}_feed_{fmt.name}", kwargs=self.url_kwargs())
+        return reversing.reverse(
+            f"blog:{self.kind}_feed_{fmt.name}", kwargs=self.url_kwargs()
+        )
 
     def check_canonical(self, path: str, fmt=None) -> None:
         """A page or feed asked for at another address than its own (a wrong
@@ -162,7 +164,7 @@ class LatestListing(Listing):
         return []
 
     def get_absolute_url(self):
-        return reverse("blog:home")
+        return reversing.reverse("blog:home")
 
     def query_key(self):
         return ("latest",)

@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from blog import cards
+from blog import cards, reversing
 from blog.images import StoredImageField, validate_image_upload, with_urls
 from blog.markup import (
     absolutize_urls,
@@ -53,7 +53,8 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("blog:section", kwargs={"slug": self.slug})
+        # Remembered: the navigation and the desks show every section.
+        return reversing.reverse("blog:section", kwargs={"slug": self.slug})
 
 
 class Tag(TagBase):
@@ -864,7 +865,10 @@ class Post(models.Model):
                 self.byline_list or [], key=lambda r: (r["position"], r["name"])
             )
             credits = [
-                Credit(r["name"], reverse("blog:author", kwargs={"slug": r["slug"]}))
+                Credit(
+                    r["name"],
+                    reversing.reverse("blog:author", kwargs={"slug": r["slug"]}),
+                )
                 for r in rows
             ]
         else:
