@@ -30,10 +30,9 @@ from django.db import connection
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Now
 from django.http import Http404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from blog import compiled
+from blog import compiled, reversing
 from blog.caching import changed_for, story_changed
 from blog.corrections import PinnedFront
 from blog.feeds import FORMATS, Gone, MovedPermanently
@@ -99,7 +98,7 @@ class Listing:
         (blog/corrections.py); feeds stay newest first (`posts()`)."""
         if self.pin_field is None:
             return None
-        return PinnedFront(self.posts(), self.pin_field)
+        return PinnedFront(compiled.Lazy(self.posts, Post), self.pin_field)
 
     # -- what it is called ----------------------------------------------------
     title: str
@@ -116,11 +115,14 @@ class Listing:
     def url_kwargs(self) -> dict:
         return {}
 
+    # Remembered (blog/reversing.py): every page links the site's feeds.
     def get_absolute_url(self) -> str:
-        return reverse(f"blog:{self.kind}", kwargs=self.url_kwargs())
+        return reversing.reverse(f"blog:{self.kind}", kwargs=self.url_kwargs())
 
     def feed_url(self, fmt) -> str:
-        return reverse(f"blog:{self.kind}_feed_{fmt.name}", kwargs=self.url_kwargs())
+        return reversing.reverse(
+            f"blog:{self.kind}_feed_{fmt.name}", kwargs=self.url_kwargs()
+        )
 
     def check_canonical(self, path: str, fmt=None) -> None:
         """A page or feed asked for at another address than its own (a wrong
@@ -171,7 +173,7 @@ class LatestListing(Listing):
         return []
 
     def get_absolute_url(self):
-        return reverse("blog:home")
+        return reversing.reverse("blog:home")
 
     def query_key(self):
         return ("latest",)
@@ -204,7 +206,9 @@ class SectionListing(Listing):
         return super().posts().in_section(self.section)
 
     def front(self):
-        return PinnedFront(self.posts(), self.pin_field, {"section": self.section})
+        return PinnedFront(
+            compiled.Lazy(self.posts, Post), self.pin_field, {"section": self.section}
+        )
 
     def query_key(self):
         return ("section", self.section.pk)

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django_tasks import task
 from PIL import UnidentifiedImageError
 
-from blog import images, services
+from blog import cards, images, services
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +167,10 @@ def make_lead_renditions(post_id: int, name: str, attempt: int = 1) -> str:
     if isinstance(renditions, str):
         return renditions
     if Post.objects.filter(pk=post_id, lead_image=name).update(
-        lead_image_renditions=renditions
+        lead_image_renditions=renditions, card_stamp=""
     ):
+        # Its card shows the picture now (blog/cards.py).
+        cards.refresh([post_id])
         # Pages showing the post change (blog/caching.py reads SiteState).
         SiteState.touch()
     return "made"
@@ -198,6 +200,9 @@ def make_media_renditions(image_id: int, name: str, attempt: int = 1) -> str:
 
 
 RERENDER_BATCH = 200
+# Stale cards stored again per sweep (~0.4 ms each): bounded, so a deploy
+# that changed the card's template does not hold the sweep for minutes.
+SWEEP_CARDS = 1000
 
 
 @task()
@@ -240,10 +245,21 @@ def rerender_posts(post_ids: list[int]) -> str:
                 word_count=post.word_count,
                 media_ids=post.media_ids,
                 **post.lead_media_columns(),
+                card_stamp="",  # its card shows the word count and lead image
             )
+        cards.refresh(ids[start : start + RERENDER_BATCH])
     if ids:
         SiteState.touch()
     return f"rendered {len(ids)}"
+
+
+@task()
+def refresh_fragments() -> str:
+    """Stores again the listing fragments (blog/cards.py) of every post whose
+    stamp is not the current one: queued when a section, an author or an
+    owner renamed touches many posts (their stamps were cleared in the same
+    transaction, so listings render them live meanwhile). Idempotent."""
+    return f"refreshed {cards.refresh()}"
 
 
 @task()
@@ -272,7 +288,10 @@ def sweep(since: datetime | None = None) -> dict[str, int]:
       ago) get their "went live" ping;
     - pings recorded but never sent (their job was lost) are queued again;
     - jobs whose worker died mid-run are put back in the queue;
-    - sent pings and finished jobs older than KEEP_FINISHED are deleted.
+    - sent pings and finished jobs older than KEEP_FINISHED are deleted;
+    - up to SWEEP_CARDS stale listing cards are stored again (after a deploy
+      that changed their template, pages render them live until then;
+      `manage.py rerender` does them all at once).
     """
     from blog.models import Ping, Post
 
@@ -308,6 +327,7 @@ def sweep(since: datetime | None = None) -> dict[str, int]:
         for ping_id in lost:
             send_ping.enqueue(ping_id)
     counts["requeued_pings"] = len(lost)
+    counts["cards"] = cards.refresh(limit=SWEEP_CARDS)
     if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
         from django_tasks_db.models import DBTaskResult
 
