@@ -28,7 +28,6 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.db.models.functions import Now
 from django.http import Http404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from blog import compiled
@@ -37,6 +36,7 @@ from blog.corrections import PinnedFront
 from blog.feeds import FORMATS, Gone, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
 from blog.models import Author, Post, Section, StoryUpdate, Tag
+from blog.reversing import reverse_kwargs
 from blog.tag_moves import surviving_slugs
 
 
@@ -108,10 +108,10 @@ class Listing:
         return {}
 
     def get_absolute_url(self) -> str:
-        return reverse(f"blog:{self.kind}", kwargs=self.url_kwargs())
+        return reverse_kwargs(f"blog:{self.kind}", self.url_kwargs())
 
     def feed_url(self, fmt) -> str:
-        return reverse(f"blog:{self.kind}_feed_{fmt.name}", kwargs=self.url_kwargs())
+        return reverse_kwargs(f"blog:{self.kind}_feed_{fmt.name}", self.url_kwargs())
 
     def check_canonical(self, path: str, fmt=None) -> None:
         """A page or feed asked for at another address than its own (a wrong
@@ -162,7 +162,7 @@ class LatestListing(Listing):
         return []
 
     def get_absolute_url(self):
-        return reverse("blog:home")
+        return reverse_kwargs("blog:home")
 
     def query_key(self):
         return ("latest",)

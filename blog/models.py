@@ -8,7 +8,6 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, models
 from django.db.models import Count, Q
 from django.db.models.functions import JSONObject, Now
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import Truncator, slugify
@@ -24,6 +23,7 @@ from blog.markup import (
     reading_minutes,
     render_markdown,
 )
+from blog.reversing import reverse_kwargs
 
 
 def _words(text: str) -> list[str]:
@@ -52,7 +52,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("blog:section", kwargs={"slug": self.slug})
+        return reverse_kwargs("blog:section", {"slug": self.slug})
 
 
 class Tag(TagBase):
@@ -73,7 +73,7 @@ class Tag(TagBase):
         self._loaded_slug = self.slug
 
     def get_absolute_url(self):
-        return reverse("blog:tag", kwargs={"slugs": [self.slug]})
+        return reverse_kwargs("blog:tag", {"slugs": [self.slug]})
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -588,7 +588,7 @@ class Post(models.Model):
         self.after_save()
 
     def get_absolute_url(self):
-        return reverse("blog:post", kwargs=self.url_kwargs())
+        return reverse_kwargs("blog:post", self.url_kwargs())
 
     def url_kwargs(self) -> dict:
         """The parts of its address: the day it went out, in the site's zone."""
@@ -815,7 +815,7 @@ class Post(models.Model):
                 self.byline_list or [], key=lambda r: (r["position"], r["name"])
             )
             credits = [
-                Credit(r["name"], reverse("blog:author", kwargs={"slug": r["slug"]}))
+                Credit(r["name"], reverse_kwargs("blog:author", {"slug": r["slug"]}))
                 for r in rows
             ]
         else:
