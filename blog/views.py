@@ -296,7 +296,7 @@ class PostDetailView(CanonicalListingMixin, DetailView):
         context["updates"] = list(story.updates())
         context["updated_at"] = post.last_updated(context["updates"])
         context["previous_post"], context["next_post"], context["related_posts"] = (
-            Post.objects.published().around(post)
+            Post.objects.around(post)
         )
         context["feeds"] = story.feed_links(self.request)
         meta = context["meta"] = article_page(self.request, post)
