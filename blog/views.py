@@ -18,6 +18,7 @@ from django.views.generic import DetailView, ListView, MonthArchiveView, YearArc
 from django.views.static import serve
 
 from blog import compiled, roles
+from blog.articles import article_pieces
 from blog.corrections import UNPINNED
 from blog.feeds import Gone
 from blog.listings import (
@@ -293,6 +294,7 @@ class PostDetailView(CanonicalListingMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         post, story = self.object, self.listing
+        context["article"] = article_pieces(post)
         context["updates"] = list(story.updates())
         context["updated_at"] = post.last_updated(context["updates"])
         context["previous_post"], context["next_post"], context["related_posts"] = (
