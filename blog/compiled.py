@@ -151,3 +151,38 @@ def memo_count(key, build) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({sql}) counted", params)  # noqa: S608
         return cursor.fetchone()[0]
+
+
+class Lazy:
+    """A queryset built on first use. A listing page's queryset is needed only
+    when its compiled SQL is not at hand (`memo_rows`, `memo_count` build it
+    on a miss): composing it through the ORM on every request cost about as
+    much as running the page's queries. `model` is known without building;
+    `ordered` is True because every listing is (Post's default ordering, or
+    its own): the paginator asks."""
+
+    ordered = True
+
+    def __init__(self, build, model):
+        self._build = build
+        self._built = None
+        self.model = model
+
+    def built(self):
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in {"_build", "_built"}:
+            raise AttributeError(name)
+        return getattr(self.built(), name)
+
+    def __getitem__(self, key):
+        return self.built()[key]
+
+    def __iter__(self):
+        return iter(self.built())
+
+    def __len__(self):
+        return len(self.built())

@@ -90,7 +90,7 @@ class Listing:
         (blog/corrections.py); feeds stay newest first (`posts()`)."""
         if self.pin_field is None:
             return None
-        return PinnedFront(self.posts(), self.pin_field)
+        return PinnedFront(compiled.Lazy(self.posts, Post), self.pin_field)
 
     # -- what it is called ----------------------------------------------------
     title: str
@@ -195,7 +195,9 @@ class SectionListing(Listing):
         return super().posts().in_section(self.section)
 
     def front(self):
-        return PinnedFront(self.posts(), self.pin_field, {"section": self.section})
+        return PinnedFront(
+            compiled.Lazy(self.posts, Post), self.pin_field, {"section": self.section}
+        )
 
     def query_key(self):
         return ("section", self.section.pk)

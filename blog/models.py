@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from blog import cards
 from blog.images import StoredImageField, validate_image_upload, with_urls
 from blog.markup import (
     absolutize_urls,
@@ -138,6 +139,26 @@ BODY_FIELDS = (
     "search_vector",
     "correction_notes",
 )
+# What a list reads of a post: its stored card and stamp, and what the card's
+# template reads (section, owner's name, renditions) when the stamp is stale.
+# Fewer columns are fewer values to convert and instances to fill (issue 8).
+LISTING_FIELDS = (
+    "title",
+    "slug",
+    "summary",
+    "published_at",
+    "word_count",
+    "lead_image_renditions",
+    "card_html",
+    "card_stamp",
+    "section",
+    "section__name",
+    "section__slug",
+    "author",
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+)
 RELATED_CANDIDATES_PER_TAG = 20
 # Feed HTML is stored with its URLs made absolute against this origin (a
 # reserved name, RFC 2606); a feed swaps in the public one (blog/feeds.py).
@@ -202,10 +223,13 @@ class PostQuerySet(models.QuerySet):
 
     def for_listing(self):
         """The joins and columns every list of posts needs, declared once. A
-        list shows titles, summaries and bylines, never the body: its
-        Markdown, HTML and text stay in the database (issue 8)."""
+        list shows each post's stored card (blog/cards.py), and reads what
+        the card's template needs when the card is stale; never the body:
+        its Markdown, HTML and text stay in the database (issue 8)."""
         return (
-            self.select_related("section", "author").defer(*BODY_FIELDS).with_bylines()
+            self.select_related("section", "author")
+            .only(*LISTING_FIELDS)
+            .with_bylines()
         )
 
     def for_feed(self):
@@ -272,11 +296,12 @@ class PostQuerySet(models.QuerySet):
         arms = (picks.order_by().values(f"pick{k}") for k in range(per_section))
         first, *rest = arms
         is_public = models.Exists(public.filter(pk=models.OuterRef("pk")))
+        # A desk line shows the title and the date (its stored HTML,
+        # blog/cards.py), under its section's name.
         return (
             Post.objects.filter(is_public, pk__in=first.union(*rest))
-            .select_related("section", "author")
-            .defer(*BODY_FIELDS)
-            .with_bylines()
+            .select_related("section")
+            .only("title", "slug", "published_at", "desk_html", "card_stamp", "section")
             .order_by("section__position", "section__name", "-published_at", "-id")
         )
 
@@ -540,6 +565,12 @@ class Post(models.Model):
     # Filled on PostgreSQL only (weighted title/summary/body); SQLite searches
     # an FTS5 table instead (blog/search.py).
     search_vector = SearchVectorField(null=True, editable=False)
+    # The post's card and its line in "From the desks", rendered at save with
+    # the stamp of what else they depend on (blog/cards.py): listings use them
+    # while the stamp is fresh and render the templates otherwise.
+    card_html = models.TextField(editable=False, default="")
+    desk_html = models.TextField(editable=False, default="")
+    card_stamp = models.CharField(max_length=16, editable=False, default="")
 
     objects = PostQuerySet.as_manager()
 
@@ -598,6 +629,9 @@ class Post(models.Model):
             self.lead_image_renditions = []
             if not self.lead_image:
                 self.lead_image_credit = ""
+        self.render_fragments()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *cards.CARD_FIELDS}
         super().save(*args, **kwargs)
         self.after_save()
 
@@ -634,6 +668,21 @@ class Post(models.Model):
         self.feed_html = absolutize_urls(
             self.body_html, FEED_ORIGIN + self.get_absolute_url()
         )
+
+    def render_fragments(self):
+        """Its card and desk line (blog/cards.py), from the post as saved now:
+        bylines read as stored (a new post has none yet: its owner's; the
+        bylines' own saves refresh it), renditions as just decided."""
+        derived = ("byline", "byline_list", "lead_image_sources", "lead_image_default")
+        for name in derived:
+            self.__dict__.pop(name, None)
+        if self.pk is None:
+            self.byline_list = []
+        try:
+            cards.fill(self)
+        finally:
+            for name in derived:  # read again after the save, as before
+                self.__dict__.pop(name, None)
 
     def copy_lead_media(self):
         """The library lead image's renditions and words onto the post's lead

@@ -145,7 +145,8 @@ class ListingView(CanonicalListingMixin, PublishedPostMixin, ListView):
     the listing (blog/listings.py); the view only paginates and presents."""
 
     def get_queryset(self):
-        return self.listing.posts()
+        # Built only when its compiled SQL is not at hand (blog/compiled.py).
+        return compiled.Lazy(self.listing.posts, Post)
 
     def get_paginator(self, queryset, per_page, *args, **kwargs):
         front = self.listing.front()

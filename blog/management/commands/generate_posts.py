@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from blog import cards
 from blog.generating import SECTIONS, Newsroom, author_names, tag_names
 from blog.models import (
     FEED_ORIGIN,
@@ -223,6 +224,10 @@ class Command(BaseCommand):
             post.feed_html = post.body_html.replace(
                 'href="#', f'href="{FEED_ORIGIN}{post.get_absolute_url()}#'
             )
+            # Its card and desk line as save() stores them (blog/cards.py):
+            # no bylines yet, so the owner is credited.
+            post.byline_list = []
+            cards.fill(post)
         Post.objects.bulk_create(posts)
         if connection.vendor == "postgresql":
             # One UPDATE per batch: PostgreSQL rewrites only the small row

@@ -1,7 +1,8 @@
 """`manage.py rerender`: derive again everything Dateline derives at save time.
 
 Bodies (Markdown → HTML with library figures, feed HTML, outline, word count,
-the search document) of posts and story updates are rendered again, lead-image
+the search document) of posts and story updates are rendered again, as are
+posts' stored listing fragments (cards, blog/cards.py); lead-image
 sizes missing from old rows are read once, and renditions missing (or all of
 them, with --renditions) are queued, for lead images and the media library. Run it
 after a pipeline upgrade or a move of the media to another host (issue 11).
@@ -11,7 +12,7 @@ Nothing is announced to hubs and no post counts as edited.
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from blog import tasks
+from blog import cards, tasks
 from blog.markup import render_markdown
 from blog.models import (
     MediaImage,
@@ -34,7 +35,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, renditions=False, **options):
         posts = updates = sizes = queued = 0
-        posts_query = Post.objects.select_related("lead_media").order_by("pk")
+        posts_query = (
+            Post.objects.select_related("lead_media", "section", "author")
+            .with_bylines()
+            .order_by("pk")
+        )
         for post in posts_query.iterator(chunk_size=200):
             # Library figures are read here (one query for a body with any),
             # so their URLs follow a move of the media to another host.
@@ -48,6 +53,8 @@ class Command(BaseCommand):
                 "word_count": post.word_count,
                 "media_ids": post.media_ids,
                 **post.lead_media_columns(),
+                # Its card and desk line (blog/cards.py), stamped anew.
+                **cards.render(post),
             }
             if connection.vendor == "postgresql":
                 changes["search_vector"] = weighted_search_vector()
