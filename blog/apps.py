@@ -16,7 +16,14 @@ class BlogConfig(AppConfig):
 
     def ready(self):
         # Registers receivers (caching, signals) and a system check (staticfiles).
-        from blog import caching, revisions, signals, staticfiles  # noqa: F401
+        # After caching's receivers (which move a post's updated_at first).
+        from blog import (  # noqa: F401
+            articles,
+            caching,
+            revisions,
+            signals,
+            staticfiles,
+        )
 
         revisions.register()
 

@@ -138,6 +138,7 @@ BODY_FIELDS = (
     "feed_html",
     "search_vector",
     "correction_notes",
+    "article_html",
 )
 # What a list reads of a post: its stored card and stamp, and what the card's
 # template reads (section, owner's name, renditions) when the stamp is stale.
@@ -571,6 +572,10 @@ class Post(models.Model):
     card_html = models.TextField(editable=False, default="")
     desk_html = models.TextField(editable=False, default="")
     card_stamp = models.CharField(max_length=16, editable=False, default="")
+    # The article's own parts (blog/articles.py), stored with the key of what
+    # they were rendered from: its page uses them while the key is current.
+    article_html = models.TextField(editable=False, default="")
+    article_key = models.CharField(max_length=32, editable=False, default="")
 
     objects = PostQuerySet.as_manager()
 
@@ -713,10 +718,19 @@ class Post(models.Model):
         afterwards = self.index_for_search()
         if afterwards:
             Post.objects.filter(pk=self.pk).update(**afterwards)
+        self.store_article()
         self._loaded = {
             f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields
         }
         self._loaded["lead_image"] = self.lead_image.name
+
+    def store_article(self):
+        """Its article's own parts (blog/articles.py), read back as the page
+        reads the row: after the save, so with its final `updated_at`."""
+        if self.status == self.Status.PUBLISHED:
+            from blog import articles
+
+            articles.refresh_later([self.pk])
 
     def record_slug_history(self):
         """A changed slug keeps answering (OldSlug); a reused one stops."""
