@@ -16,7 +16,6 @@ class BlogConfig(AppConfig):
 
     def ready(self):
         # Registers receivers (caching, signals) and a system check (staticfiles).
-        # After caching's receivers (which move a post's updated_at first).
         from blog import (  # noqa: F401
             articles,
             caching,
@@ -25,6 +24,8 @@ class BlogConfig(AppConfig):
             staticfiles,
         )
 
+        # After caching's receivers, which move a post's updated_at first.
+        articles.connect_receivers()
         revisions.register()
 
         post_migrate.connect(signals.prepare_database, sender=self)

@@ -30,7 +30,6 @@ import hashlib
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -240,23 +239,25 @@ def refresh_later(post_ids) -> None:
 
 
 # What else the parts show changes: the posts showing it are stored again (the
-# key already keeps the page from serving them stale meanwhile). Connected
-# after blog/caching.py's receivers, which move the post's `updated_at` first.
+# key already keeps the page from serving them stale meanwhile).
 
 
-@receiver(post_save, sender="blog.StoryUpdate")
-@receiver(post_delete, sender="blog.StoryUpdate")
-@receiver(post_save, sender="blog.Correction")
-@receiver(post_delete, sender="blog.Correction")
-@receiver(post_save, sender="blog.Byline")
-@receiver(post_delete, sender="blog.Byline")
+def connect_receivers():
+    """Called by BlogConfig.ready() after blog/caching.py's receivers are
+    connected: those move a post's `updated_at`, which must come first."""
+    for model in ("blog.StoryUpdate", "blog.Correction", "blog.Byline"):
+        post_save.connect(post_part_changed, sender=model, dispatch_uid=f"a{model}")
+        post_delete.connect(post_part_changed, sender=model, dispatch_uid=f"d{model}")
+    m2m_changed.connect(tags_changed, sender="blog.TaggedPost", dispatch_uid="art")
+    post_save.connect(tag_saved, sender="blog.Tag", dispatch_uid="article")
+
+
 def post_part_changed(sender, instance, raw=False, **kwargs):
     """A story update (its post's modified time), a correction or a credit."""
     if not raw:
         refresh_later([instance.post_id])
 
 
-@receiver(m2m_changed, sender="blog.TaggedPost")
 def tags_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
     """Tags added to or removed from a post (or posts to or from a tag)."""
     if action not in {"post_add", "post_remove", "post_clear"}:
@@ -267,7 +268,6 @@ def tags_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
         refresh_later(pk_set)
 
 
-@receiver(post_save, sender="blog.Tag")
 def tag_saved(sender, instance, created=False, raw=False, **kwargs):
     """A renamed tag (or a new slug): every post carrying it."""
     if raw or created:
