@@ -72,26 +72,51 @@ def fill(post) -> None:
         setattr(post, name, value)
 
 
-def stored(post, name: str) -> str | None:
-    """A stored fragment of the post if loaded and fresh, else None. Never
-    reads a deferred column (that would cost a query per post)."""
+def stored(post, name: str, stamp: str | None = None) -> str | None:
+    """A stored fragment of the post if loaded and fresh (`stamp`: the current
+    stamp, if the caller has it), else None. Never reads a deferred column
+    (that would cost a query per post)."""
     row = post.__dict__
     html = row.get(name)
-    if html and LISTING.is_fresh(row.get("card_stamp")):
-        return html
-    return None
+    if not html:
+        return None
+    if stamp is None:
+        fresh = LISTING.is_fresh(row.get("card_stamp"))
+    else:
+        fresh = row.get("card_stamp") == stamp
+    return html if fresh else None
 
 
-def card(post, lead: bool = False, eager: bool = False) -> SafeString:
+def card(post, lead: bool = False, eager: bool = False, stamp=None) -> SafeString:
     """The post's card as `{% include "blog/_post_card.html" with level=2 %}`
     renders it (with `lead` or `eager`)."""
-    html = stored(post, "card_html")
+    html = stored(post, "card_html", stamp)
     if html is not None:
         html = variant(post, html, lead=lead, eager=eager)
     if html is None:
         context = {"post": post, "level": 2, "lead": lead, "eager": eager}
         html = render_to_string(CARD_TEMPLATE, context)
     return mark_safe(html)  # noqa: S308 - rendered by the template, escaped there
+
+
+def card_list(posts, eager: int | bool = 0) -> SafeString:
+    """The cards of `posts`, the first `eager` of them (all: True) without lazy
+    loading: one call for a page's list (no template loop per card)."""
+    posts = list(posts)
+    if eager is True:
+        eager = len(posts)
+    stamp = LISTING.stamp()
+    return mark_safe(  # noqa: S308 - each card is
+        "".join(
+            card(post, eager=n < eager, stamp=stamp) for n, post in enumerate(posts)
+        )
+    )
+
+
+def desk_list(posts) -> SafeString:
+    """The desk lines of `posts`, one after the other."""
+    stamp = LISTING.stamp()
+    return mark_safe("".join(desk_item(post, stamp) for post in posts))  # noqa: S308
 
 
 def variant(post, html: str, lead: bool, eager: bool) -> str | None:
@@ -112,9 +137,9 @@ def variant(post, html: str, lead: bool, eager: bool) -> str | None:
     return html.replace(_LAZY, _EAGER, 1)
 
 
-def desk_item(post) -> SafeString:
+def desk_item(post, stamp=None) -> SafeString:
     """The post's line in "From the desks"."""
-    html = stored(post, "desk_html")
+    html = stored(post, "desk_html", stamp)
     if html is None:
         html = render_to_string(DESK_TEMPLATE, {"post": post})
     return mark_safe(html)  # noqa: S308 - rendered by the template, escaped there

@@ -30,14 +30,13 @@ from django.db.models.functions import Now
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from blog import compiled
+from blog import compiled, reversing
 from blog.articles import article_rows
 from blog.caching import changed_for, story_changed
 from blog.corrections import PinnedFront
 from blog.feeds import FORMATS, Gone, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
 from blog.models import Author, Post, Section, StoryUpdate, Tag
-from blog.reversing import reverse_kwargs
 from blog.tag_moves import surviving_slugs
 
 
@@ -108,11 +107,14 @@ class Listing:
     def url_kwargs(self) -> dict:
         return {}
 
+    # Remembered (blog/reversing.py): every page links the site's feeds.
     def get_absolute_url(self) -> str:
-        return reverse_kwargs(f"blog:{self.kind}", self.url_kwargs())
+        return reversing.reverse(f"blog:{self.kind}", kwargs=self.url_kwargs())
 
     def feed_url(self, fmt) -> str:
-        return reverse_kwargs(f"blog:{self.kind}_feed_{fmt.name}", self.url_kwargs())
+        return reversing.reverse(
+            f"blog:{self.kind}_feed_{fmt.name}", kwargs=self.url_kwargs()
+        )
 
     def check_canonical(self, path: str, fmt=None) -> None:
         """A page or feed asked for at another address than its own (a wrong
@@ -163,7 +165,7 @@ class LatestListing(Listing):
         return []
 
     def get_absolute_url(self):
-        return reverse_kwargs("blog:home")
+        return reversing.reverse("blog:home")
 
     def query_key(self):
         return ("latest",)

@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from blog import cards
+from blog import cards, reversing
 from blog.images import StoredImageField, validate_image_upload, with_urls
 from blog.markup import (
     absolutize_urls,
@@ -25,7 +25,6 @@ from blog.markup import (
     reading_minutes,
     render_markdown,
 )
-from blog.reversing import reverse_kwargs
 
 _WORD = re.compile(r"\w+")
 
@@ -67,7 +66,8 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse_kwargs("blog:section", {"slug": self.slug})
+        # Remembered: the navigation and the desks show every section.
+        return reversing.reverse("blog:section", kwargs={"slug": self.slug})
 
 
 class Tag(TagBase):
@@ -88,7 +88,7 @@ class Tag(TagBase):
         self._loaded_slug = self.slug
 
     def get_absolute_url(self):
-        return reverse_kwargs("blog:tag", {"slugs": [self.slug]})
+        return reversing.reverse("blog:tag", kwargs={"slugs": [self.slug]})
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -641,7 +641,7 @@ class Post(models.Model):
         self.after_save()
 
     def get_absolute_url(self):
-        return reverse_kwargs("blog:post", self.url_kwargs())
+        return reversing.reverse("blog:post", kwargs=self.url_kwargs())
 
     def url_kwargs(self) -> dict:
         """The parts of its address: the day it went out, in the site's zone."""
@@ -893,7 +893,10 @@ class Post(models.Model):
                 self.byline_list or [], key=lambda r: (r["position"], r["name"])
             )
             credits = [
-                Credit(r["name"], reverse_kwargs("blog:author", {"slug": r["slug"]}))
+                Credit(
+                    r["name"],
+                    reversing.reverse("blog:author", kwargs={"slug": r["slug"]}),
+                )
                 for r in rows
             ]
         else:

@@ -13,8 +13,8 @@ from django.db import models
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from blog import reversing
 from blog.markup import html_to_text, render_markdown
-from blog.reversing import reverse_kwargs
 
 
 class PageQuerySet(models.QuerySet):
@@ -57,7 +57,7 @@ class Page(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse_kwargs("blog:page", {"slug": self.slug})
+        return reversing.reverse("blog:page", kwargs={"slug": self.slug})
 
     @property
     def summary(self) -> str:

@@ -1,22 +1,28 @@
-"""reverse() for the addresses a page prints many times, at the cost of a
-string format.
+"""reverse(), once per URL shape per process, then a string format (issue 8).
 
 An article printed about forty addresses (the sections in the navigation, four
-listings' feeds in three formats, its tags, authors and neighbours), and each
-reverse() walked the resolver: a quarter of the page's time on the render
-path (issue 8). `reverse_kwargs` reverses a URL name once per process, script
-prefix and URLconf with sample arguments, keeps the result as a format string,
-and fills in each call's values converted and quoted as the path converters
-and reverse() write them. A shape whose samples do not come back verbatim is
-reversed on every call. tests/test_reversing.py holds it equal to reverse().
+listings' feeds in three formats, its tags, authors and neighbours), a listing
+page as many: each reverse() walked Django's resolver (~10 µs), a quarter of
+the article's render path. `reverse` reverses a URL name once per URLconf,
+script prefix and language with sample arguments, keeps the answer as a
+format string, and fills in each call's values converted and quoted as the
+path converters and reverse() write them: so every post's address costs a
+format, not only those asked for before. A shape whose samples do not come
+back verbatim is reversed on every call. Bounded (a flood of shapes empties
+it); a changed ROOT_URLCONF (tests) forgets it. tests/test_reversing.py holds
+it equal to reverse().
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf
+from django.urls import reverse as django_reverse
 from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.translation import get_language
 
 # What reverse() leaves unquoted in a path.
 _SAFE = RFC3986_SUBDELIMS + "/~:@"
@@ -48,19 +54,19 @@ ARGUMENTS = {
     "slugs": (_tag_slugs, ["zqtagqz"], ["yqtagqy"]),
 }
 
-_templates: dict[tuple, str | None] = {}
-MAX_TEMPLATES = 1024
+_memo: dict[tuple, str | None] = {}
+MAX_MEMO = 4096
 
 
 def _template(viewname: str, names: tuple[str, ...]) -> str | None:
-    """reverse(viewname) with placeholders for `names`, or None."""
+    """reverse(viewname) with a placeholder for each of `names`, or None."""
     if any(name not in ARGUMENTS for name in names):
         return None
     first = {name: ARGUMENTS[name][1] for name in names}
     second = {name: ARGUMENTS[name][2] for name in names}
     try:
-        url = reverse(viewname, kwargs=first)
-        expected = reverse(viewname, kwargs=second)
+        url = django_reverse(viewname, kwargs=first)
+        expected = django_reverse(viewname, kwargs=second)
     except NoReverseMatch:
         return None
     if not names:
@@ -77,20 +83,26 @@ def _template(viewname: str, names: tuple[str, ...]) -> str | None:
     return template if filled == expected else None
 
 
-def reverse_kwargs(viewname: str, kwargs: dict | None = None) -> str:
-    """reverse(viewname, kwargs=kwargs), reversed once per shape."""
+def reverse(viewname: str, kwargs: dict | None = None) -> str:
+    """django.urls.reverse(viewname, kwargs=kwargs), reversed once per shape."""
     kwargs = kwargs or {}
-    key = (viewname, tuple(kwargs), get_script_prefix(), get_urlconf())
+    key = (viewname, tuple(kwargs), get_urlconf(), get_script_prefix(), get_language())
     try:
-        template = _templates[key]
+        template = _memo[key]
     except KeyError:
-        if len(_templates) >= MAX_TEMPLATES:
-            _templates.clear()
-        template = _templates[key] = _template(viewname, key[1])
+        if len(_memo) >= MAX_MEMO:
+            _memo.clear()
+        template = _memo[key] = _template(viewname, key[1])
     if template is None:
-        return reverse(viewname, kwargs=kwargs)
+        return django_reverse(viewname, kwargs=kwargs)
     if not kwargs:
         return template
     return template.format_map(
         {name: ARGUMENTS[name][0](value) for name, value in kwargs.items()}
     )
+
+
+@receiver(setting_changed)
+def forget(setting=None, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _memo.clear()

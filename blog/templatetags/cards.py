@@ -1,5 +1,7 @@
-"""`{% post_card post %}` and `{% desk_item post %}`: stored when fresh, live
-otherwise (blog/cards.py)."""
+"""Posts' cards and desk lines: stored when fresh, live otherwise
+(blog/cards.py). `{% post_cards posts eager=3 %}` is the loop
+`{% for post in posts %}{% post_card post eager=forloop.counter<=3 %}` in one
+call."""
 
 from django import template
 
@@ -12,6 +14,18 @@ register = template.Library()
 def post_card(post, lead=False, eager=False):
     """What `{% include "blog/_post_card.html" with level=2 %}` renders."""
     return cards.card(post, lead=lead, eager=eager)
+
+
+@register.simple_tag
+def post_cards(posts, eager=0):
+    """The cards of `posts`, the first `eager` of them without lazy loading."""
+    return cards.card_list(posts, eager=eager)
+
+
+@register.simple_tag
+def desk_items(posts):
+    """Every post's line in "From the desks"."""
+    return cards.desk_list(posts)
 
 
 @register.simple_tag
