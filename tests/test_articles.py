@@ -223,3 +223,17 @@ def test_a_scheduled_post_never_shows_stored_preview_parts(client, committed):
     articles.refresh([post.pk])
     assert is_stored(post)
     assert "preview-banner" not in get_page(client, Post.objects.get(pk=post.pk))
+
+
+def test_an_import_stores_the_article_with_its_restored_times(client, committed):
+    """An imported post (its times restored after the save) is stored too."""
+    from blog.importing import import_markdown
+
+    text = (
+        "---\ntitle: Imported talks\nsection: World\nstatus: published\n"
+        "published: 2024-05-01T10:00:00Z\nupdated: 2024-05-02T10:00:00Z\n"
+        "tags: [Iran]\n---\n\nBody.\n\n## One\n\nA.\n\n## Two\n\nB.\n"
+    )
+    post = import_markdown(text).post
+    assert is_stored(post)
+    assert get_page(client, post) == live_page(client, post)
