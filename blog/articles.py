@@ -123,6 +123,7 @@ def inputs_digest(post) -> str:
         post.slug,
         post.title,
         post.summary,
+        post.standfirst,  # from the body's text, which jobs may render again
         post.word_count,
         post.toc,
         post.correction_notes,

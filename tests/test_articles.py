@@ -237,3 +237,14 @@ def test_an_import_stores_the_article_with_its_restored_times(client, committed)
     post = import_markdown(text).post
     assert is_stored(post)
     assert get_page(client, post) == live_page(client, post)
+
+
+def test_a_body_rendered_again_by_a_job_updates_the_standfirst(client, committed):
+    """A job that renders the body again (its text) without saving: the
+    standfirst it implies is never served stale, and is stored again."""
+    post = make_post("Plain", summary="The talks resumed.", body="The talks resumed.")
+    assert is_stored(post) and "standfirst" not in get_page(client, post)
+    Post.objects.filter(pk=post.pk).update(body_text="Other words first.")
+    assert '<p class="standfirst">The talks resumed.</p>' in get_page(client, post)
+    assert articles.refresh([post.pk]) == 1
+    assert is_stored(post)
