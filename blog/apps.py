@@ -16,8 +16,16 @@ class BlogConfig(AppConfig):
 
     def ready(self):
         # Registers receivers (caching, signals) and a system check (staticfiles).
-        from blog import caching, revisions, signals, staticfiles  # noqa: F401
+        from blog import (  # noqa: F401
+            articles,
+            caching,
+            revisions,
+            signals,
+            staticfiles,
+        )
 
+        # After caching's receivers, which move a post's updated_at first.
+        articles.connect_receivers()
         revisions.register()
 
         post_migrate.connect(signals.prepare_database, sender=self)

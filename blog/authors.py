@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models.functions import JSONObject
-from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from blog import reversing
 from blog.images import StoredImageField, validate_image_upload
 
 MAX_LINKS = 5
@@ -102,7 +102,7 @@ class Author(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("blog:author", kwargs={"slug": self.slug})
+        return reversing.reverse("blog:author", kwargs={"slug": self.slug})
 
     @property
     def photo_source(self) -> dict | None:

@@ -180,13 +180,16 @@ def invalidate(posts) -> int:
     listing renders them live from now on, and refreshes them: at once when
     few, else through the job queue (the job is queued with the transaction:
     django-tasks enqueues on commit)."""
-    from blog import tasks
+    from blog import articles, tasks
 
     count = posts.update(card_stamp="")
     if not count:
         return 0
     if count <= AT_ONCE:
-        refresh(posts.values_list("pk", flat=True))
+        ids = list(posts.values_list("pk", flat=True))
+        refresh(ids)
+        # The article shows these names too (its stored key already tells).
+        articles.refresh(ids)
     else:
         tasks.refresh_fragments.enqueue()
     return count

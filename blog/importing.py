@@ -59,6 +59,11 @@ def record_revision(item, note: str, user=None) -> None:
     if isinstance(item, Post):
         with recorded(note, user=user):
             reversion.add_to_revision(item)
+        # Its article's own parts (blog/articles.py), with the times the
+        # import restored after the save.
+        from blog import articles
+
+        articles.refresh_later([item.pk])
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

@@ -33,6 +33,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from blog import compiled, reversing
+from blog.articles import article_rows
 from blog.caching import changed_for, story_changed
 from blog.corrections import PinnedFront
 from blog.feeds import FORMATS, Gone, MovedPermanently
@@ -332,12 +333,7 @@ def _public_posts():
     of its own in the SQL, so `compiled` can reuse it), with the joins and
     annotations the page and the story feed read."""
     return (
-        Post.objects.marked_published()
-        .filter(published_at__lte=Now())
-        .select_related("section", "author")
-        .with_tags()
-        .with_bylines()
-        .order_by("-published_at", "-id")
+        article_rows().filter(published_at__lte=Now()).order_by("-published_at", "-id")
     )
 
 

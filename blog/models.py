@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, models
 from django.db.models import Count, Q
 from django.db.models.functions import JSONObject, Now
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import Truncator, slugify
@@ -26,10 +26,23 @@ from blog.markup import (
     render_markdown,
 )
 
+_WORD = re.compile(r"\w+")
+
 
 def _words(text: str) -> list[str]:
     """Words as compared for repetition: case, punctuation and quote style aside."""
-    return re.findall(r"\w+", text.casefold())
+    return _WORD.findall(text.casefold())
+
+
+def _opening_words(text: str, n: int) -> list[str]:
+    """`_words(text)[:n]`, folding only the start of the text (a body runs to
+    thousands of words; folding all of it cost an article 0.5 ms, issue 8).
+    Folding never merges words (it may split one: İ is i and a combining dot),
+    so the first n words lie within the first n unfolded ones."""
+    end = 0
+    for match in islice(_WORD.finditer(text), n):
+        end = match.end()
+    return _words(text[:end])[:n]
 
 
 class Section(models.Model):
@@ -75,7 +88,7 @@ class Tag(TagBase):
         self._loaded_slug = self.slug
 
     def get_absolute_url(self):
-        return reverse("blog:tag", kwargs={"slugs": [self.slug]})
+        return reversing.reverse("blog:tag", kwargs={"slugs": [self.slug]})
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -134,6 +147,7 @@ BODY_FIELDS = (
     "feed_html",
     "search_vector",
     "correction_notes",
+    "article_html",
 )
 # What a feed item reads of a post (PostQuerySet.for_feed).
 FEED_FIELDS = (
@@ -601,6 +615,10 @@ class Post(models.Model):
     card_html = models.TextField(editable=False, default="")
     desk_html = models.TextField(editable=False, default="")
     card_stamp = models.CharField(max_length=16, editable=False, default="")
+    # The article's own parts (blog/articles.py), stored with the key of what
+    # they were rendered from: its page uses them while the key is current.
+    article_html = models.TextField(editable=False, default="")
+    article_key = models.CharField(max_length=32, editable=False, default="")
 
     objects = PostQuerySet.as_manager()
 
@@ -668,7 +686,7 @@ class Post(models.Model):
         self.after_save()
 
     def get_absolute_url(self):
-        return reverse("blog:post", kwargs=self.url_kwargs())
+        return reversing.reverse("blog:post", kwargs=self.url_kwargs())
 
     def url_kwargs(self) -> dict:
         """The parts of its address: the day it went out, in the site's zone."""
@@ -745,10 +763,19 @@ class Post(models.Model):
         afterwards = self.index_for_search()
         if afterwards:
             Post.objects.filter(pk=self.pk).update(**afterwards)
+        self.store_article()
         self._loaded = {
             f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields
         }
         self._loaded["lead_image"] = self.lead_image.name
+
+    def store_article(self):
+        """Its article's own parts (blog/articles.py), read back as the page
+        reads the row: after the save, so with its final `updated_at`."""
+        if self.status == self.Status.PUBLISHED:
+            from blog import articles
+
+            articles.refresh_later([self.pk])
 
     def record_slug_history(self):
         """A changed slug keeps answering (OldSlug); a reused one stops."""
@@ -852,13 +879,14 @@ class Post(models.Model):
     def reading_minutes(self) -> int:
         return reading_minutes(self.word_count)
 
-    @property
+    @cached_property
     def standfirst(self) -> str:
         """The summary, when it says something the body does not start with:
         a summary taken from the body (or pasted from it) would repeat the
         first paragraph right above it (issue 10)."""
         summary = _words(self.summary.rstrip("…. "))
-        return "" if summary == _words(self.body_text)[: len(summary)] else self.summary
+        opening = _opening_words(self.body_text, len(summary))
+        return "" if summary == opening else self.summary
 
     @property
     def has_toc(self) -> bool:

@@ -10,10 +10,10 @@ and each page's validator follow it.
 from __future__ import annotations
 
 from django.db import models
-from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from blog import reversing
 from blog.markup import html_to_text, render_markdown
 
 
@@ -57,7 +57,7 @@ class Page(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("blog:page", kwargs={"slug": self.slug})
+        return reversing.reverse("blog:page", kwargs={"slug": self.slug})
 
     @property
     def summary(self) -> str:

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django_tasks import task
 from PIL import UnidentifiedImageError
 
-from blog import cards, images, services
+from blog import articles, cards, images, services
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +169,10 @@ def make_lead_renditions(post_id: int, name: str, attempt: int = 1) -> str:
     if Post.objects.filter(pk=post_id, lead_image=name).update(
         lead_image_renditions=renditions, card_stamp=""
     ):
-        # Its card shows the picture now (blog/cards.py).
+        # Its card and its article show the picture now (blog/cards.py,
+        # blog/articles.py).
         cards.refresh([post_id])
+        articles.refresh([post_id])
         # Pages showing the post change (blog/caching.py reads SiteState).
         SiteState.touch()
     return "made"
@@ -248,6 +250,7 @@ def rerender_posts(post_ids: list[int]) -> str:
                 card_stamp="",  # its card shows the word count and lead image
             )
         cards.refresh(ids[start : start + RERENDER_BATCH])
+        articles.refresh(ids[start : start + RERENDER_BATCH])
     if ids:
         SiteState.touch()
     return f"rendered {len(ids)}"
@@ -255,11 +258,12 @@ def rerender_posts(post_ids: list[int]) -> str:
 
 @task()
 def refresh_fragments() -> str:
-    """Stores again the listing fragments (blog/cards.py) of every post whose
+    """Stores again the listing fragments (blog/cards.py) and article parts
+    (blog/articles.py) of every post whose
     stamp is not the current one: queued when a section, an author or an
     owner renamed touches many posts (their stamps were cleared in the same
     transaction, so listings render them live meanwhile). Idempotent."""
-    return f"refreshed {cards.refresh()}"
+    return f"refreshed {cards.refresh()} cards, {articles.refresh()} articles"
 
 
 @task()

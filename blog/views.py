@@ -17,6 +17,7 @@ from django.views.generic import DetailView, ListView, MonthArchiveView, YearArc
 from django.views.static import serve
 
 from blog import archive, compiled, roles
+from blog.articles import article_pieces, page_chrome
 from blog.corrections import UNPINNED
 from blog.feeds import Gone
 from blog.listings import (
@@ -29,7 +30,6 @@ from blog.listings import (
 )
 from blog.metadata import (
     absolute_uri,
-    article_page,
     listing_page,
     retraction_page,
     site_name,
@@ -332,18 +332,13 @@ class PostDetailView(CanonicalListingMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         post, story = self.object, self.listing
+        context["article"] = article_pieces(post, self.request)
+        context["meta"] = page_chrome(post)
         context["updates"] = list(story.updates())
         context["updated_at"] = post.last_updated(context["updates"])
         context["previous_post"], context["next_post"], context["related_posts"] = (
-            Post.objects.published().around(post)
+            Post.objects.around(post)
         )
-        context["feeds"] = story.feed_links(self.request)
-        meta = context["meta"] = article_page(self.request, post)
-        meta.feeds = [
-            *context["feeds"],
-            *SectionListing(post.section).feed_links(self.request),
-            *LatestListing().feed_links(self.request),
-        ]
         return context
 
     def render_to_response(self, context, **kwargs):

@@ -50,7 +50,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
-from blog import legacy
+from blog import articles, legacy
 from blog.importing import (
     ImportProblem,
     desk_author,
@@ -736,6 +736,7 @@ class WordPressImport:
         post.lead_media_id = media_id
         post.save()
         Post.objects.filter(pk=post.pk).update(updated_at=updated_at)
+        articles.refresh_later([post.pk])  # its time restored (blog/articles.py)
         self.summary.lead_images += 1
 
     def attach_pending_leads(self) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from blog.models import OldSlug, Post, SiteState, StoryUpdate
+from blog.models import OldSlug, Post, SiteState, StoryUpdate, _opening_words, _words
 from tests.factories import make_post, make_section, make_tag, make_update
 
 pytestmark = pytest.mark.django_db
@@ -303,3 +303,19 @@ def test_a_written_summary_is_the_standfirst():
         summary="Delegations meet again after a year.", body="The talks resumed."
     )
     assert post.standfirst == "Delegations meet again after a year."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "One two, three! Four",
+        "İstanbul İzmir straße STRASSE — «quoted» words, more words here",
+        "ǅemal ﬁne ß İİİ x",
+    ],
+)
+def test_opening_words_equal_the_first_of_all_words(text):
+    """The standfirst check folds only the body's opening, with the same words
+    as folding all of it (folding can split a word: İ is i plus a dot)."""
+    for n in range(12):
+        assert _opening_words(text, n) == _words(text)[:n]

@@ -22,7 +22,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from blog import cards
+from blog import articles, cards
 from blog.generating import SECTIONS, Newsroom, author_names, tag_names
 from blog.markup import absolutize_urls
 from blog.models import (
@@ -273,4 +273,6 @@ class Command(BaseCommand):
             for update in g.updates
         ]
         StoryUpdate.objects.bulk_create(story_updates)
+        # Each article's own parts (blog/articles.py), now its tags are in.
+        articles.refresh([post.pk for post in posts])
         return len(story_updates)

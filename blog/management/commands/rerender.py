@@ -2,7 +2,8 @@
 
 Bodies (Markdown → HTML with library figures, feed HTML, outline, word count,
 the search document) of posts and story updates are rendered again, as are
-posts' stored listing fragments (cards, blog/cards.py); lead-image
+posts' stored listing fragments (cards, blog/cards.py) and article parts
+(blog/articles.py); lead-image
 sizes missing from old rows are read once, and renditions missing (or all of
 them, with --renditions) are queued, for lead images and the media library. Run it
 after a pipeline upgrade or a move of the media to another host (issue 11).
@@ -12,7 +13,7 @@ Nothing is announced to hubs and no post counts as edited.
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from blog import cards, tasks
+from blog import articles, cards, tasks
 from blog.markup import render_markdown
 from blog.models import (
     MediaImage,
@@ -82,6 +83,9 @@ class Command(BaseCommand):
         for image in library.only("pk", "file").iterator(chunk_size=200):
             tasks.make_media_renditions.enqueue(image.pk, image.file.name)
             queued += 1
+        # Articles' own parts (blog/articles.py) whose key the new rendering
+        # (or a new template or setting) made stale.
+        articles.refresh()
         updates_and_stories = StoryUpdate.objects.select_related("post").order_by("pk")
         for update in updates_and_stories.iterator(chunk_size=200):
             update.body_html = render_markdown(update.body).html
