@@ -1,7 +1,7 @@
 from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_totp import apps as totp_apps
@@ -28,6 +28,7 @@ class BlogConfig(AppConfig):
         articles.connect_receivers()
         revisions.register()
 
+        pre_migrate.connect(signals.drop_sqlite_triggers, sender=self)
         post_migrate.connect(signals.prepare_database, sender=self)
 
 

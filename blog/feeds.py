@@ -24,7 +24,6 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponseGone, HttpResponsePermanentRedirect
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, timezone
 from django.utils.feedgenerator import (
     Atom1Feed,
@@ -38,6 +37,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.xmlutils import SimplerXMLGenerator, UnserializableContentError
 
+from blog import reversing
 from blog.corrections import CorrectionNote
 from blog.markup import absolutize_urls
 from blog.metadata import absolute_uri, public_request, site_name
@@ -337,23 +337,6 @@ def local_time(value: datetime) -> str:
     return dateformat.format(timezone.localtime(value), "j F Y, H:i T")
 
 
-# Paths of posts and authors, reversed once per process: twenty reverse()
-# calls were a tenth of a feed's time (issue 8). Keyed by all reverse() reads
-# besides its arguments; bounded as blog/compiled.py's memo is.
-_paths: dict[tuple, str] = {}
-MAX_PATHS = 4096
-
-
-def memo_reverse(viewname: str, kwargs: dict) -> str:
-    key = (get_script_prefix(), get_urlconf(), viewname, *kwargs.items())
-    path = _paths.get(key)
-    if path is None:
-        if len(_paths) >= MAX_PATHS:
-            _paths.clear()
-        path = _paths[key] = reverse(viewname, kwargs=kwargs)
-    return path
-
-
 class Site:
     """The public origin of one request's feed, worked out once: every item
     has a handful of absolute addresses."""
@@ -390,7 +373,7 @@ def credits(site: Site, post: Post) -> list[tuple[str, str]]:
         return [
             (
                 row["name"],
-                site.absolute(memo_reverse("blog:author", {"slug": row["slug"]})),
+                site.absolute(reversing.reverse("blog:author", {"slug": row["slug"]})),
             )
             for row in rows
         ]
@@ -401,8 +384,8 @@ def credits(site: Site, post: Post) -> list[tuple[str, str]]:
 
 
 def post_link(site: Site, post: Post) -> str:
-    """`post.get_absolute_url()`, absolute, its path reversed once per process."""
-    return site.absolute(memo_reverse("blog:post", post.url_kwargs()))
+    """`post.get_absolute_url()`, absolute (blog/reversing.py: no resolver walk)."""
+    return site.absolute(post.get_absolute_url())
 
 
 def post_entry(site: Site, post: Post) -> Entry:
@@ -479,7 +462,7 @@ def story_item_entry(
     `feed_html` is `html` made absolute at save against FEED_ORIGIN and the
     story's path then (`feed_path`): used while the story keeps that path."""
     story = item.story
-    story_path = memo_reverse("blog:post", story.url_kwargs())
+    story_path = story.get_absolute_url()
     # item.get_absolute_url(), the story's path reversed once per process.
     link = f"{site.absolute(story_path)}#{item.anchor}"
     if feed_html and feed_path == story_path:

@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -294,9 +294,26 @@ class TagListing(Listing):
     def changed(request, slugs, **url_kwargs):
         if len(slugs) == 1:
             return changed_for(
-                "tag", lambda slug: (Post.objects.tagged(slug), None), *slugs
+                "tag",
+                lambda slug: (_if_known(Post.objects.tagged(slug), [slug]), None),
+                *slugs,
             )
-        return changed_for("tags", lambda *slugs: (_intersection(slugs), None), *slugs)
+        return changed_for(
+            "tags",
+            lambda *slugs: (_if_known(_intersection(slugs), slugs), None),
+            *slugs,
+        )
+
+
+def _if_known(posts, slugs):
+    """`posts`, on condition that every slug names a tag: a condition on no
+    post, which both databases check once before walking any index. The
+    validator runs before the view can answer 404, and without it an unknown
+    slug walked every post looking for its tag (400 ms at 100,000 posts on
+    PostgreSQL): any made-up address was a cheap way to load the database."""
+    for slug in slugs:
+        posts = posts.filter(Exists(Tag.objects.filter(slug=slug)))
+    return posts
 
 
 def _intersection(slugs):

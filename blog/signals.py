@@ -41,6 +41,25 @@ def story_updated(sender, instance, raw=False, **kwargs):
         services.announce_on_commit(instance.post_id)
 
 
+def drop_sqlite_triggers(sender, using, **kwargs):
+    """Before migrate, on SQLite: drop the archive's and the tags' triggers
+    (blog/archive.py, blog/tag_dates.py). A migration that rebuilds a table
+    they name (SQLite copies it into a new table and renames that) fails on a
+    trigger of another table with "no such table: main.blog_post";
+    `prepare_database` makes them again afterwards and recomputes what they
+    keep."""
+    from django.db import connections
+
+    from blog import archive, tag_dates
+
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return
+    with conn.cursor() as cursor:
+        for name in [*archive._SQLITE_TRIGGERS, *tag_dates._SQLITE_TRIGGERS]:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def prepare_database(sender, using, **kwargs):
     """After migrate (and after a test flush): the SiteState row, the archive's
     counting triggers and, on SQLite, the full-text index exist."""

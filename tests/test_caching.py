@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from blog import caching
 from blog.caching import newest_change
-from blog.listings import _carrying_every, _intersection
+from blog.listings import _carrying_every, _if_known, _intersection
 from blog.models import Post, SiteState, StoryUpdate
 from tests.factories import make_post, make_section, make_tag, make_update
 from tests.processes import free_port
@@ -427,3 +427,48 @@ def test_an_intersection_validator_walks_the_posts_indexes():
     assert "USING COVERING INDEX post_updated_idx" in plan
     assert "USING COVERING INDEX post_public_idx" in plan
     assert "SCAN" not in plan.replace("SCALAR SUBQUERY", "")
+
+
+@pytest.mark.parametrize("slugs", [["no-such-tag"], ["no-such-tag", "iran"]])
+def test_an_unknown_tag_validator_reads_no_post(slugs):
+    """A tag page's validator runs before the view can answer 404, so an
+    address naming a tag that does not exist must cost nothing: the query is
+    conditioned on every slug naming a tag, which the database checks once,
+    before walking any post (it walked every post looking for the tag: 400 ms
+    at 100,000 posts on PostgreSQL). The page still answers 404."""
+    from django.db import connection
+    from django.test import Client
+
+    iran = make_tag("Iran")
+    for _ in range(3):
+        make_post(tags=[iran])
+    visited = []
+
+    def walk(execute, sql, params, many, context):
+        if "blog_post" in sql and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            visited.append(plan)
+        return execute(sql, params, many, context)
+
+    assert _intersection_changed(*slugs) is not None
+    with connection.execute_wrapper(walk):
+        response = Client().get(f"/tag/{'+'.join(slugs)}/")
+    assert response.status_code == 404
+    if connection.vendor != "postgresql":
+        # SQLite: the condition is a constant term, tested before its loops.
+        sql, params = caching._validator_sql(
+            _if_known(Post.objects.tagged(*slugs), slugs)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            assert cursor.fetchone() is not None
+        return
+    plans = [plan for plan in visited if "One-Time Filter" in plan]
+    assert plans, visited
+    # The post indexes are never entered: their nodes say "never executed".
+    for plan in plans:
+        for line in plan.splitlines():
+            if "Index" in line and "post_" in line:
+                assert "never executed" in line, plan

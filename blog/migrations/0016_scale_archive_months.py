@@ -7,6 +7,11 @@ def count_months(apps, schema_editor):
     """The counting triggers, and every month counted once (blog/archive.py)."""
     from blog.archive import ensure_archive_counts
 
+    if schema_editor.connection.vendor == "sqlite":
+        # Made by post_migrate once every migration has run: a later
+        # migration that rebuilds blog_post on SQLite fails on a trigger of
+        # another table that names it (blog/signals.drop_sqlite_triggers).
+        return
     ensure_archive_counts(schema_editor.connection)
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0016_cards_post_fragments'),
+        ('blog', '0019_cards_post_fragments'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0015_feed_ids_legacy_addresses'),
+        ('blog', '0018_feeds_story_update_feed_html'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

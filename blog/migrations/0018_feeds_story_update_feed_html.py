@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("blog", "0015_feed_ids_legacy_addresses"),
+        ("blog", "0017_scale_tag_dates"),
     ]
 
     operations = [
