@@ -12,13 +12,14 @@ once at the end: every validator moves and no cached page survives.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -85,8 +86,18 @@ def generated_tags() -> list[Tag]:
     return [existing[name.lower()] for name in tag_names()]
 
 
-def generate(newsroom, numbers):
-    return [newsroom.post(n) for n in numbers]
+_newsroom: Newsroom | None = None
+
+
+def _start_writer(seed: int) -> None:
+    global _newsroom
+    _newsroom = Newsroom(seed)
+
+
+def generate(numbers):
+    """In the writer process: the articles numbered `numbers` (the same
+    article for the same seed and number, whichever process writes it)."""
+    return [_newsroom.post(n) for n in numbers]
 
 
 class Progress:
@@ -160,7 +171,6 @@ class Command(BaseCommand):
         sections = generated_sections()
         tags = generated_tags()
         first = ours.count()  # numbers (and so slugs) continue after earlier runs
-        newsroom = Newsroom(seed)
         # Oldest first, so ids rise with publication time as on a real site;
         # the newest is a minute old, so everything is already public.
         end = timezone.now().replace(microsecond=0) - timedelta(minutes=1)
@@ -171,17 +181,24 @@ class Command(BaseCommand):
             range(first + start, first + min(start + batch, count))
             for start in range(0, count, batch)
         ]
-        # One thread writes the next batch's articles while the database
-        # stores this one (the driver releases the GIL while it waits).
-        with ThreadPoolExecutor(max_workers=1) as writer:
-            upcoming = (
-                writer.submit(generate, newsroom, batches[0]) if batches else None
-            )
+        # A second process writes the next batch's articles (text and
+        # Markdown) while this one stores the current batch and renders its
+        # cards and article parts: the two halves each take a core (as a
+        # thread, the writer competed with the rendering for the GIL). The
+        # child inherits no open connection: it never touches the database.
+        connections.close_all()
+        with ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_writer,
+            initargs=(seed,),
+        ) as writer:
+            upcoming = writer.submit(generate, batches[0]) if batches else None
             done = 0
             for k, numbers in enumerate(batches):
                 generated = upcoming.result()
                 if k + 1 < len(batches):
-                    upcoming = writer.submit(generate, newsroom, batches[k + 1])
+                    upcoming = writer.submit(generate, batches[k + 1])
                 moments = [end - step * (count - 1 - (n - first)) for n in numbers]
                 updates += self.insert_batch(
                     generated, moments, authors, sections, tags
