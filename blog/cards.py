@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
@@ -145,26 +146,33 @@ def desk_item(post, stamp=None) -> SafeString:
     return mark_safe(html)  # noqa: S308 - rendered by the template, escaped there
 
 
-def refresh(post_ids=None, batch: int = BATCH) -> int:
+def refresh(post_ids=None, batch: int | None = None, limit: int | None = None) -> int:
     """Renders and stores the fragments of the posts whose stamp is not the
-    current one (among `post_ids`, or all). A post saved meanwhile keeps what
-    its save wrote: only rows still stale are written. Returns how many."""
+    current one (among `post_ids`, or all; at most about `limit`). A post saved
+    meanwhile keeps what its save wrote: only rows still stale are written.
+    Returns how many."""
     from blog.models import Post
 
+    batch = batch or BATCH
     fresh = LISTING.stored_stamp()
-    stale = Post.objects.exclude(card_stamp=fresh)
+    # Two ranges of the stamp's index (post_card_stamp_idx), not a scan: the
+    # worker's sweep asks every few seconds, and usually finds nothing.
+    stale = Post.objects.filter(Q(card_stamp__lt=fresh) | Q(card_stamp__gt=fresh))
     if post_ids is not None:
         stale = stale.filter(pk__in=list(post_ids))
-    done, last = 0, 0
-    while True:
-        posts = list(stale.filter(pk__gt=last).for_listing().order_by("pk")[:batch])
-        if not posts:
-            return done
+    done, seen = 0, set()
+    while limit is None or done < limit:
+        ids = list(stale.order_by().values_list("pk", flat=True)[:batch])
+        # Each batch leaves its rows fresh; one seen again would loop forever.
+        if not ids or seen.intersection(ids):
+            break
+        seen.update(ids)
+        posts = list(Post.objects.filter(pk__in=ids).for_listing())
         for post in posts:
             fill(post)
         with transaction.atomic():
             done += stale.bulk_update(posts, CARD_FIELDS)
-        last = posts[-1].pk
+    return done
 
 
 def invalidate(posts) -> int:

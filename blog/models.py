@@ -598,6 +598,8 @@ class Post(models.Model):
                 fields=["section", "status", "-updated_at"],
                 name="post_section_updated_idx",
             ),
+            # Stale listing cards, found by the worker's sweep (blog/cards.py).
+            models.Index(fields=["card_stamp"], name="post_card_stamp_idx"),
             # The curated front: pins in force, and the validators' last expiry.
             models.Index(fields=["pinned_home_until"], name="post_pin_home_idx"),
             models.Index(

@@ -202,6 +202,9 @@ def make_media_renditions(image_id: int, name: str, attempt: int = 1) -> str:
 
 
 RERENDER_BATCH = 200
+# Stale cards stored again per sweep (~0.4 ms each): bounded, so a deploy
+# that changed the card's template does not hold the sweep for minutes.
+SWEEP_CARDS = 1000
 
 
 @task()
@@ -289,7 +292,10 @@ def sweep(since: datetime | None = None) -> dict[str, int]:
       ago) get their "went live" ping;
     - pings recorded but never sent (their job was lost) are queued again;
     - jobs whose worker died mid-run are put back in the queue;
-    - sent pings and finished jobs older than KEEP_FINISHED are deleted.
+    - sent pings and finished jobs older than KEEP_FINISHED are deleted;
+    - up to SWEEP_CARDS stale listing cards are stored again (after a deploy
+      that changed their template, pages render them live until then;
+      `manage.py rerender` does them all at once).
     """
     from blog.models import Ping, Post
 
@@ -325,6 +331,7 @@ def sweep(since: datetime | None = None) -> dict[str, int]:
         for ping_id in lost:
             send_ping.enqueue(ping_id)
     counts["requeued_pings"] = len(lost)
+    counts["cards"] = cards.refresh(limit=SWEEP_CARDS)
     if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
         from django_tasks_db.models import DBTaskResult
 

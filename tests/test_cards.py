@@ -307,3 +307,33 @@ def test_listing_query_counts_are_unchanged(client, django_assert_num_queries, w
     cache.clear()
     with django_assert_num_queries(4):
         client.get(reverse("blog:section", kwargs={"slug": world.slug}))
+
+
+def test_an_imported_post_has_its_card_with_its_bylines(world):
+    """Importers save posts, then their bylines: the stored card credits them."""
+    from blog.importing import import_markdown
+
+    text = (
+        "---\ntitle: Imported report\nsection: World\nstatus: published\n"
+        "published: 2024-05-01T10:00:00+00:00\n"
+        "authors:\n  - Ana Ruiz\n  - Bo Li\n---\n\nBody text.\n"
+    )
+    import_markdown(text, author=make_user())
+    post = listed(Post.objects.get(title="Imported report"))
+    assert cards.stored(post, "card_html") is not None
+    assert "Ana Ruiz" in post.card_html and "Bo Li" in post.card_html
+    assert cards.card(post) == live_card(post)
+
+
+def test_the_workers_sweep_stores_stale_cards_again(world, monkeypatch):
+    """After a deploy that changed the card's template every stamp is stale:
+    pages render live, and each sweep stores a bounded number again."""
+    for n in range(3):
+        make_post(f"Post {n}", section=world)
+    Post.objects.update(card_stamp="")
+    monkeypatch.setattr(cards, "BATCH", 2)
+    monkeypatch.setattr(tasks, "SWEEP_CARDS", 2)
+    assert tasks.sweep()["cards"] == 2
+    assert tasks.sweep()["cards"] == 1
+    assert tasks.sweep()["cards"] == 0
+    assert not Post.objects.exclude(card_stamp=cards.LISTING.stored_stamp()).exists()
