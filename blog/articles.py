@@ -254,9 +254,13 @@ def connect_receivers():
 
 
 def post_part_changed(sender, instance, raw=False, **kwargs):
-    """A story update (its post's modified time), a correction or a credit."""
-    if not raw:
-        refresh_later([instance.post_id])
+    """A story update (its post's modified time), a correction or a credit.
+    Drafts have no stored parts: a post at hand that is not published is
+    skipped without a query (refresh() reads published posts only)."""
+    post = instance._state.fields_cache.get("post")
+    if raw or (post is not None and post.status != post.Status.PUBLISHED):
+        return
+    refresh_later([instance.post_id])
 
 
 def tags_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
@@ -264,7 +268,8 @@ def tags_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
     if not reverse:
-        refresh_later([instance.pk])
+        if instance.status == instance.Status.PUBLISHED:
+            refresh_later([instance.pk])
     elif pk_set:
         refresh_later(pk_set)
 
