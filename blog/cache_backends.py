@@ -137,6 +137,11 @@ class DegradingRedisCache(RedisCache):
         self._class = ReusedClients
         self._down_until = 0.0
         self._lock = threading.Lock()
+        # Copies kept while Redis could not take them (it was down, or the
+        # write failed), with their timeouts: shared on their next local hit
+        # once Redis answers, so a Redis that comes back fills again even
+        # when every worker already holds the pages it serves.
+        self._unshared: dict[str, int | None] = {}
 
     def get_lasting(self, key, default=None, version=None):
         """`get` for a content-addressed key (its value never changes): from
@@ -144,6 +149,8 @@ class DegradingRedisCache(RedisCache):
         Redis is down, copies are still served (they cannot be stale)."""
         key = self.make_and_validate_key(key, version=version)
         data = self.local.get(key)
+        if data is not None and key in self._unshared and self.available:
+            self._share(key, data, self._unshared.pop(key, None))
         if data is None:
             if not self.available:
                 return default
@@ -169,11 +176,21 @@ class DegradingRedisCache(RedisCache):
         if isinstance(data, bytes):  # an int is stored as itself
             self.local.put(key, data)
         if not self.available:
+            self._keep_unshared(key, timeout)
             return
+        self._share(key, data, timeout)
+
+    def _share(self, key, data, timeout) -> None:
         try:
             self._cache.get_client(key, write=True).set(key, data, ex=timeout)
         except UNAVAILABLE:
             self._mark_down("set")
+            self._keep_unshared(key, timeout)
+
+    def _keep_unshared(self, key, timeout) -> None:
+        if len(self._unshared) >= 10_000:  # bounded: forgetting costs a miss
+            self._unshared.clear()
+        self._unshared[key] = timeout
 
     @property
     def available(self) -> bool:

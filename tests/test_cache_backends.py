@@ -112,3 +112,21 @@ def test_content_addressed_values_are_shared_through_redis(redis_server):
     redis_server.stop()
     assert one.get_lasting("page:a") == two.get_lasting("page:a") == {"html": "<p>"}
     assert one.get("page:a") is None
+
+
+def test_copies_kept_during_an_outage_are_shared_when_redis_is_back(redis_server):
+    """A page stored while Redis was down is kept by this worker only; once
+    Redis answers again, the next time the worker serves it from its own copy
+    it also gives it to Redis, so the other workers and machines get it (a
+    Redis that came back filled again only from misses, and workers that
+    already held every page never missed)."""
+    one, two = backend(redis_server.url, 0.2), backend(redis_server.url, 0.2)
+    redis_server.stop()
+    one.set_lasting("page:b", {"html": "<p>b"})
+    assert one.get_lasting("page:b") == {"html": "<p>b"}
+    redis_server.start()
+    time.sleep(0.3)  # past the retry interval
+    wait_until(lambda: one.get_lasting("page:b") and two.get_lasting("page:b"),
+               5, what="the copy shared through Redis")  # fmt: skip
+    assert two.get_lasting("page:b") == {"html": "<p>b"}
+    assert "page:b" not in str(one._unshared)
