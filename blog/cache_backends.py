@@ -137,11 +137,13 @@ class DegradingRedisCache(RedisCache):
         self._class = ReusedClients
         self._down_until = 0.0
         self._lock = threading.Lock()
-        # Copies kept while Redis could not take them (it was down, or the
-        # write failed), with their timeouts: shared on their next local hit
-        # once Redis answers, so a Redis that comes back fills again even
-        # when every worker already holds the pages it serves.
-        self._unshared: dict[str, int | None] = {}
+        # Which outage each copy was last given to (or read from) Redis
+        # after, with its timeout. Redis keeps nothing across a restart: after
+        # an outage, a copy this worker serves from its own memory is given
+        # to Redis again on its next hit, so a Redis that comes back fills
+        # again even when every worker already holds the pages it serves.
+        self._outages = 0
+        self._in_redis: dict[str, tuple[int, int | None]] = {}
 
     def get_lasting(self, key, default=None, version=None):
         """`get` for a content-addressed key (its value never changes): from
@@ -149,8 +151,10 @@ class DegradingRedisCache(RedisCache):
         Redis is down, copies are still served (they cannot be stale)."""
         key = self.make_and_validate_key(key, version=version)
         data = self.local.get(key)
-        if data is not None and key in self._unshared and self.available:
-            self._share(key, data, self._unshared.pop(key, None))
+        if data is not None and self.available:
+            outage, timeout = self._in_redis.get(key, (-1, self.default_timeout))
+            if outage != self._outages:
+                self._share(key, data, timeout)
         if data is None:
             if not self.available:
                 return default
@@ -163,6 +167,7 @@ class DegradingRedisCache(RedisCache):
                 return default
             if isinstance(data, bytes):
                 self.local.put(key, data)
+                self._note_in_redis(key, self.default_timeout)
         return self._cache._serializer.loads(data)
 
     def set_lasting(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
@@ -176,7 +181,7 @@ class DegradingRedisCache(RedisCache):
         if isinstance(data, bytes):  # an int is stored as itself
             self.local.put(key, data)
         if not self.available:
-            self._keep_unshared(key, timeout)
+            self._in_redis[key] = (-1, timeout)  # given to Redis when it is back
             return
         self._share(key, data, timeout)
 
@@ -185,12 +190,14 @@ class DegradingRedisCache(RedisCache):
             self._cache.get_client(key, write=True).set(key, data, ex=timeout)
         except UNAVAILABLE:
             self._mark_down("set")
-            self._keep_unshared(key, timeout)
+            self._in_redis[key] = (-1, timeout)
+        else:
+            self._note_in_redis(key, timeout)
 
-    def _keep_unshared(self, key, timeout) -> None:
-        if len(self._unshared) >= 10_000:  # bounded: forgetting costs a miss
-            self._unshared.clear()
-        self._unshared[key] = timeout
+    def _note_in_redis(self, key, timeout) -> None:
+        if len(self._in_redis) >= 10_000:  # bounded: forgetting costs one write
+            self._in_redis.clear()
+        self._in_redis[key] = (self._outages, timeout)
 
     @property
     def available(self) -> bool:
@@ -216,6 +223,7 @@ class DegradingRedisCache(RedisCache):
                     self.retry_after,
                 )
             self._down_until = time.monotonic() + self.retry_after
+            self._outages += 1  # Redis may come back empty
 
     def _mark_up(self) -> None:
         with self._lock:
