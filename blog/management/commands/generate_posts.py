@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connection, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -185,8 +185,8 @@ class Command(BaseCommand):
         # Markdown) while this one stores the current batch and renders its
         # cards and article parts: the two halves each take a core (as a
         # thread, the writer competed with the rendering for the GIL). The
-        # child inherits no open connection: it never touches the database.
-        connections.close_all()
+        # forked child never touches the database, nor the connections it
+        # inherits (closing them here would end this process's transaction).
         with ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("fork"),
