@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from lxml import html as lxml_html
 
-from blog.models import Post
+from blog.models import Post, Section
 from tests.factories import make_post, make_section, make_tag, make_update
 
 pytestmark = pytest.mark.django_db
@@ -491,3 +491,54 @@ def test_an_intersection_is_paginated_without_a_count(
     assert not page(second).cssselect(".pagination a[rel=next]")
     assert client.get("/tag/iran+russia/?page=3").status_code == 404
     assert "Page 1 of 2" in client.get("/tag/iran/").content.decode()
+
+
+def desks(response) -> list[tuple[str, str, list[str]]]:
+    """The desks ("From the desks"): (section name, its link, its posts' titles)."""
+    return [
+        (
+            desk.cssselect("h3 a")[0].text_content(),
+            desk.cssselect("h3 a")[0].get("href"),
+            [a.text_content() for a in desk.cssselect("li a")],
+        )
+        for desk in page(response).cssselect(".desk")
+    ]
+
+
+def test_desks_show_each_sections_newest_posts_under_its_current_name(client, world):
+    """The home page's desks list each section's three newest posts under the
+    section's name and link, a rename showing on the next request."""
+    economy = make_section("Economy")
+    for i in range(4):
+        make_post(f"World {i}", section=world, age=timedelta(hours=10 - i))
+    make_post("Economy 0", section=economy)
+    expected = [
+        ("World", "/section/world/", ["World 3", "World 2", "World 1"]),
+        ("Economy", "/section/economy/", ["Economy 0"]),
+    ]
+    assert desks(client.get("/")) == expected
+    world.name, world.slug = "Worldwide", "worldwide"
+    world.save()
+    assert desks(client.get("/"))[0][:2] == ("Worldwide", "/section/worldwide/")
+
+
+def test_desks_read_a_section_the_navigation_does_not_hold_yet(world):
+    """A section created after the request's navigation was read (a race with
+    an editor) is read with its posts, never a 500."""
+    from blog.caching import SITE_STATE
+    from blog.models import SiteState
+    from blog.views import HomeView
+
+    make_post("World 0", section=world)
+    token = SITE_STATE.set(SiteState.objects.get().changed_at)
+    try:
+        HomeView().section_fronts()  # remembers the navigation's sections
+        late = Section.objects.bulk_create([Section(name="Late", slug="late")])[0]
+        make_post("Late 0", section=late)
+        fronts = HomeView().section_fronts()
+    finally:
+        SITE_STATE.reset(token)
+    assert [(section.name, [p.title for p in posts]) for section, posts in fronts] == [
+        ("Late", ["Late 0"]),  # position 0: first
+        ("World", ["World 0"]),
+    ]
