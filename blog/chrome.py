@@ -38,8 +38,11 @@ from blog.pages import footer_pages
 
 HEADER_TEMPLATE = "_site_header.html"
 FOOTER_TEMPLATE = "_site_footer.html"
+DESK_TEMPLATE = "blog/_desk.html"
+# Where a desk's lines go in its frame: escaped, no section name can hold it.
+ITEMS = mark_safe("<!--dateline:items-->")
 
-_memo: dict[tuple, SafeString] = {}
+_memo: dict[tuple, SafeString | tuple[str, str]] = {}
 # A key per current section and origin for each SiteState time; old times'
 # entries are dropped wholesale when it fills.
 MAX_MEMO = 512
@@ -110,6 +113,19 @@ def site_footer(request, memo=True) -> SafeString:
 
     key = _key(memo, FOOTER_TEMPLATE, absolute_uri(request, "/"))
     return _remembered(key, render)
+
+
+def desk(section, items: str) -> SafeString:
+    """One desk of the home page's "From the desks": its section's heading
+    and list around `items` (its posts' lines, blog/cards.desk_list)."""
+
+    def render():
+        context = {"section": section, "items": ITEMS}
+        head, tail = render_to_string(DESK_TEMPLATE, context).split(ITEMS)
+        return head, tail
+
+    head, tail = _remembered(_key(True, DESK_TEMPLATE, section.pk), render)
+    return mark_safe(head + items + tail)  # noqa: S308 - escaped by its template
 
 
 @receiver(setting_changed)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from django.views.static import serve
 
-from blog import archive, compiled, roles
+from blog import archive, cards, chrome, compiled, roles
 from blog.articles import article_pieces, page_chrome
 from blog.caching import nav_sections
 from blog.corrections import UNPINNED
@@ -222,7 +222,10 @@ class HomeView(ListingView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if context["page_obj"].number == 1:
-            context["section_fronts"] = self.section_fronts()
+            context["desks"] = [
+                chrome.desk(section, cards.desk_list(posts))
+                for section, posts in self.section_fronts()
+            ]
         return context
 
     def section_fronts(self):

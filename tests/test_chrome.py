@@ -168,3 +168,22 @@ def test_the_memo_is_bounded(rf, world, monkeypatch):
             assert len(chrome._memo) <= 3
     finally:
         SITE_STATE.reset(token)
+
+
+def test_a_remembered_desk_is_its_template_rendered_live(rf, world):
+    """A desk from its remembered frame is byte for byte its template rendered
+    with the same lines; a section name cannot pose as the lines' place."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    odd = make_section("<!--dateline:items--> & Co")
+    items = mark_safe("<li>One</li>")
+    token = SITE_STATE.set(Section.objects.first().updated_at)
+    try:
+        for section in [world, odd, world, odd]:
+            live = render_to_string(
+                chrome.DESK_TEMPLATE, {"section": section, "items": items}
+            )
+            assert chrome.desk(section, items) == live
+    finally:
+        SITE_STATE.reset(token)
