@@ -229,10 +229,11 @@ class HomeView(ListingView):
         return context
 
     def section_fronts(self):
-        """The desks ("From the desks"): each section's newest posts under its section as
-        the navigation holds it (remembered per SiteState time, as the posts'
-        own copies were not): a third of their rows' cost. A section too new
-        for this request's list is read with its posts."""
+        """The desks ("From the desks"): each section's newest posts, under
+        the section as the navigation holds it (remembered per SiteState
+        time) rather than a copy read with every post: a third of the rows'
+        cost. A section too new for this request's list is read with its
+        posts."""
         latest = compiled.memo_rows(
             ("fronts", 3),
             lambda: Post.objects.latest_per_section(3).select_related(None),
