@@ -107,10 +107,14 @@ def site_footer(request, memo=True) -> SafeString:
         context = {
             "site_name": settings.DATELINE["SITE_NAME"],
             "footer_pages": footer_pages(),
-            "site_feeds": LatestListing().feed_links(request),
+            "site_feeds": []
+            if request is None
+            else LatestListing().feed_links(request),
         }
         return mark_safe(render_to_string(FOOTER_TEMPLATE, context))  # noqa: S308
 
+    if request is None:
+        return render()
     key = _key(memo, FOOTER_TEMPLATE, absolute_uri(request, "/"))
     return _remembered(key, render)
 

@@ -187,3 +187,13 @@ def test_a_remembered_desk_is_its_template_rendered_live(rf, world):
             assert chrome.desk(section, items) == live
     finally:
         SITE_STATE.reset(token)
+
+
+def test_a_page_rendered_without_a_request_has_a_footer_without_feeds(world):
+    """A template rendered outside a request (no origin for absolute feed
+    addresses) still renders: its footer lists no feeds, as before."""
+    from django.template.loader import render_to_string
+
+    html = render_to_string("404.html", {})
+    assert '<footer class="site-footer">' in html
+    assert "/feed/" not in html

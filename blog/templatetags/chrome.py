@@ -29,5 +29,6 @@ def site_header(context):
 
 @register.simple_tag(takes_context=True)
 def site_footer(context):
-    """The site footer."""
-    return chrome.site_footer(context["request"], memo=_served(context))
+    """The site footer (its feeds' addresses need the request: a template
+    rendered without one lists none)."""
+    return chrome.site_footer(context.get("request"), memo=_served(context))
