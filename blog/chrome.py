@@ -104,12 +104,11 @@ def site_footer(request, memo=True) -> SafeString:
     from blog.listings import LatestListing
 
     def render():
+        feeds = [] if request is None else LatestListing().feed_links(request)
         context = {
             "site_name": settings.DATELINE["SITE_NAME"],
             "footer_pages": footer_pages(),
-            "site_feeds": []
-            if request is None
-            else LatestListing().feed_links(request),
+            "site_feeds": feeds,
         }
         return mark_safe(render_to_string(FOOTER_TEMPLATE, context))  # noqa: S308
 
