@@ -42,7 +42,7 @@ DESK_TEMPLATE = "blog/_desk.html"
 # Where a desk's lines go in its frame: escaped, no section name can hold it.
 ITEMS = mark_safe("<!--dateline:items-->")
 
-_memo: dict[tuple, SafeString | tuple[str, str]] = {}
+_memo: dict[tuple, SafeString | tuple] = {}
 # A key per current section and origin for each SiteState time; old times'
 # entries are dropped wholesale when it fills.
 MAX_MEMO = 512
@@ -98,13 +98,30 @@ def site_header(
     return _remembered(key, render)
 
 
+def site_feeds(request) -> tuple:
+    """The site's own feeds (blog/listings.LatestListing), which every page
+    links in its <head> and footer. They depend on the settings, language,
+    URLconf, script prefix and origin alone, so they are remembered under
+    those."""
+    from blog.listings import LatestListing
+
+    key = (
+        "site feeds",
+        get_language(),
+        get_urlconf(),
+        get_script_prefix(),
+        settings.DATELINE["SITE_NAME"],
+        absolute_uri(request, "/"),
+    )
+    return _remembered(key, lambda: tuple(LatestListing().feed_links(request)))
+
+
 def site_footer(request, memo=True) -> SafeString:
     """The site footer: static pages, the archive and the site's own feeds
     (absolute addresses: the origin is part of its key)."""
-    from blog.listings import LatestListing
 
     def render():
-        feeds = [] if request is None else LatestListing().feed_links(request)
+        feeds = () if request is None else site_feeds(request)
         context = {
             "site_name": settings.DATELINE["SITE_NAME"],
             "footer_pages": footer_pages(),

@@ -156,7 +156,7 @@ class PublishedPostMixin:
             description,
             page_number=context["page_obj"].number if context.get("page_obj") else 1,
             crumbs=crumbs,
-            feeds=[*feeds, *LatestListing().feed_links(self.request)],
+            feeds=[*feeds, *chrome.site_feeds(self.request)],
         )
 
 
@@ -297,7 +297,7 @@ class PageView(DetailView):
             self.object.title,
             self.object.summary,
             crumbs=[(self.object.title, self.object.get_absolute_url())],
-            feeds=LatestListing().feed_links(self.request),
+            feeds=list(chrome.site_feeds(self.request)),
         )
         return context
 

@@ -197,3 +197,16 @@ def test_a_page_rendered_without_a_request_has_a_footer_without_feeds(world):
     html = render_to_string("404.html", {})
     assert '<footer class="site-footer">' in html
     assert "/feed/" not in html
+
+
+def test_site_feeds_are_the_latest_listings_for_each_origin(rf, settings):
+    """The remembered site feeds are what LatestListing gives for the
+    request's own origin and the current site name."""
+    from blog.listings import LatestListing
+
+    for host in ["localhost", "127.0.0.1", "localhost"]:
+        request = rf.get("/", HTTP_HOST=host)
+        assert list(chrome.site_feeds(request)) == LatestListing().feed_links(request)
+    settings.DATELINE = {**settings.DATELINE, "SITE_NAME": "The Wire"}
+    request = rf.get("/", HTTP_HOST="localhost")
+    assert all(feed.title.startswith("The Wire") for feed in chrome.site_feeds(request))
