@@ -8,8 +8,8 @@ from django.utils import timezone
 from blog import caching
 from blog.caching import newest_change
 from blog.listings import _carrying_every, _if_known, _intersection
-from blog.tag_dates import tag_changes
 from blog.models import Post, SiteState, StoryUpdate
+from blog.tag_dates import tag_changes
 from tests.factories import make_post, make_section, make_tag, make_update
 from tests.processes import free_port
 
