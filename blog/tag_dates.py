@@ -178,7 +178,7 @@ def tag_changes(slug) -> dict:
     a subquery, not a join: through a join PostgreSQL sorted the tag's rows
     instead of walking its index. An unknown slug's id is NULL: nothing is
     walked."""
-    tag_id = Tag.objects.filter(slug=slug).values("pk")[:1]
+    tag_id = Tag.objects.filter(slug=slug).order_by().values("pk")[:1]
     rows = TaggedPost.objects.filter(tag_id=Subquery(tag_id))
     changed = rows.filter(post_changed_at__isnull=False)
     published = rows.filter(public_from__lte=Now())
