@@ -26,8 +26,6 @@ from typing import ClassVar
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -38,7 +36,7 @@ from blog.caching import changed_for, story_changed
 from blog.corrections import PinnedFront
 from blog.feeds import FORMATS, Gone, MovedPermanently
 from blog.metadata import absolute_uri, site_description, site_name
-from blog.models import Author, Post, Section, StoryUpdate, Tag, TaggedPost
+from blog.models import Author, Post, Section, StoryUpdate, Tag
 from blog.tag_dates import public_rows, tag_changes, tagged_newest_first
 from blog.tag_moves import surviving_slugs
 
@@ -303,13 +301,10 @@ class TagListing(Listing):
 
     @staticmethod
     def changed(request, slugs, **url_kwargs):
-        if len(slugs) == 1:  # from the tag's own rows (blog/tag_dates.py)
-            return changed_for("tag", lambda slug: (tag_changes(slug), None), *slugs)
-        return changed_for(
-            "tags",
-            lambda *slugs: (_if_known(_intersection(slugs), slugs), None),
-            *slugs,
-        )
+        """From the tags' own rows (blog/tag_dates.tag_changes): one tag, or
+        the first tag's rows probed for the others."""
+        shape = "tag" if len(slugs) == 1 else "tags"
+        return changed_for(shape, lambda *slugs: (tag_changes(*slugs), None), *slugs)
 
 
 def _newest_first(posts):
@@ -331,46 +326,6 @@ def _every_tag(slugs) -> list[Tag] | None:
     prepared on PostgreSQL, blog/compiled.py): a tag page's first query."""
     tags = sorted(compiled.rows("tags", _tags, *slugs), key=lambda tag: tag.slug)
     return tags if len(tags) == len(set(slugs)) else None
-
-
-def _if_known(posts, slugs):
-    """`posts`, on condition that every slug names a tag: a condition on no
-    post, which both databases check once before walking any index. The
-    validator runs before the view can answer 404, and without it an unknown
-    slug walked every post looking for its tag (400 ms at 100,000 posts on
-    PostgreSQL): any made-up address was a cheap way to load the database."""
-    for slug in slugs:
-        posts = posts.filter(Exists(Tag.objects.filter(slug=slug)))
-    return posts
-
-
-def _intersection(slugs):
-    """Posts carrying every one of `slugs`, as its validator reads them: joined
-    per tag on SQLite, whose planner walks the posts' indexes newest first and
-    probes each post's tags (cheaper there than a count per post); PostgreSQL
-    hashes those joins instead (`_carrying_every`)."""
-    if connection.vendor == "postgresql":
-        return _carrying_every(slugs)
-    return Post.objects.tagged(*slugs)
-
-
-def _carrying_every(slugs):
-    """Posts carrying every one of `slugs`, for an intersection's validator:
-    a per-post count of its matching tags (the unique (post, tag) index), which
-    no planner turns into a join. Joined per tag, PostgreSQL hashed every post
-    of both tags to find the newest (120 ms at 100,000 posts); this walks the
-    validator's (status, updated_at) and (status, published_at) indexes newest
-    first and stops at the first post that carries them all (~2 ms, issue 8).
-    A repeated slug never matches: the URL is not canonical, so it answers 301."""
-    tag_ids = Tag.objects.filter(slug__in=list(slugs)).values("pk")  # read once
-    matching = (
-        TaggedPost.objects.filter(content_object=OuterRef("pk"), tag__in=tag_ids)
-        .order_by()
-        .values("content_object")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Post.objects.annotate(carried=Subquery(matching)).filter(carried=len(slugs))
 
 
 def _public_posts():

@@ -25,7 +25,7 @@ recomputes every row whenever it had to create them.
 
 from __future__ import annotations
 
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Now
 
 from blog.models import Post, Tag, TaggedPost
@@ -168,18 +168,38 @@ def public_rows(tag):
     return rows.order_by("-public_from").values("public_from")
 
 
-def tag_changes(slug) -> dict:
-    """A tag's validator parts (blog/caching.py), from its own rows: the
-    newest change of a post carrying it (published, due or scheduled, as
-    `marked_published()`; `post_changed_at`, tagged_changed_idx) and the newest
-    due post (`public_from`, tagged_public_idx). Each is one step down the
-    tag's index: probing the tag on every post newest first, or joining
-    every post of the tag, grew with the archive (issue 8). The tag's id is
-    a subquery, not a join: through a join PostgreSQL sorted the tag's rows
-    instead of walking its index. An unknown slug's id is NULL: nothing is
-    walked."""
-    tag_id = Tag.objects.filter(slug=slug).order_by().values("pk")[:1]
-    rows = TaggedPost.objects.filter(tag_id=Subquery(tag_id))
+def _tag_id(slug):
+    return Subquery(Tag.objects.filter(slug=slug).order_by().values("pk")[:1])
+
+
+def tag_changes(*slugs) -> dict:
+    """The validator parts (blog/caching.py) of a tag, or of the posts
+    carrying every one of `slugs`, from the tags' own rows: the newest change
+    of such a post (published, due or scheduled, as `marked_published()`;
+    `post_changed_at`, tagged_changed_idx) and the newest due one
+    (`public_from`, tagged_public_idx).
+
+    One tag: one step down each of its indexes. Several: the first tag's
+    rows newest first, each post probed for the others by the unique
+    (post, tag) index, up to the first that carries them all: at most that
+    tag's rows. Walking every post newest first instead, a pair of tags
+    sharing one old post walked the whole archive (113-160 ms at 100,000
+    posts on PostgreSQL). Each tag's id is a subquery, not a join: through a join
+    PostgreSQL sorted the tag's rows instead of walking its index. The rows
+    are read only if every slug names a tag (a condition on no row, checked
+    once), so a made-up address walks nothing."""
+    first, *others = slugs
+    rows = TaggedPost.objects.filter(tag_id=_tag_id(first))
+    for i, slug in enumerate(others):
+        # A scalar subquery per row, not EXISTS: PostgreSQL turned an EXISTS
+        # into a hash join of both tags' rows (7 ms for two common tags at
+        # 100,000 posts) where a probe per row stops at the first match.
+        probe = TaggedPost.objects.filter(
+            content_object_id=OuterRef("content_object_id"), tag_id=_tag_id(slug)
+        )
+        rows = rows.alias(**{f"also_{i}": Subquery(probe.values("pk")[:1])}).filter(
+            Exists(Tag.objects.filter(slug=slug)), **{f"also_{i}__isnull": False}
+        )
     changed = rows.filter(post_changed_at__isnull=False)
     published = rows.filter(public_from__lte=Now())
     return {
