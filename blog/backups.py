@@ -47,9 +47,12 @@ MODELS = [
 # Must be empty before a restore: the content and the accounts.
 MUST_BE_EMPTY = ["auth.user", "blog.section", "blog.tag", "blog.post"]
 # Derived, never dumped: the search document is rebuilt on restore, a tag
-# row's public date is set by the database as the row is loaded
+# row's public and change dates are set by the database as the row is loaded
 # (blog/tag_dates.py), as are the archive's month counts (blog/archive.py).
-DERIVED_FIELDS = {"blog.post": ["search_vector"], "blog.taggedpost": ["public_from"]}
+DERIVED_FIELDS = {
+    "blog.post": ["search_vector"],
+    "blog.taggedpost": ["public_from", "post_changed_at"],
+}
 
 
 class BackupProblem(Exception):

@@ -169,8 +169,11 @@ def _as_datetime(value):
 def _validator_sql(
     listing, updates=None, cutoff=None, pin_field=None
 ) -> tuple[str, list]:
-    """The one query behind `newest_change`, compiled."""
-    newest = {f"post_{k}": v for k, v in _newest_post_change(listing).items()}
+    """The one query behind `newest_change`, compiled. `listing`: its posts,
+    or the two parts `_newest_post_change` would read from them, read another
+    way (a tag's own rows, blog/tag_dates.tag_changes)."""
+    parts = listing if isinstance(listing, dict) else _newest_post_change(listing)
+    newest = {f"post_{k}": v for k, v in parts.items()}
     if updates is not None:
         # Walk the updates newest first (their published_at index) and check
         # each one's post: joined instead, SQLite walked every public post and

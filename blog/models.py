@@ -117,6 +117,9 @@ class TaggedPost(TaggedItemBase):
     # scheduled), else NULL: kept by database triggers (blog/tag_dates.py) so
     # that a tag's pages read its own index, newest first.
     public_from = models.DateTimeField(null=True, editable=False)
+    # The post's updated_at while its status is published, else NULL: a tag
+    # page's validator reads the newest from the tag's own index (the same).
+    post_changed_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         constraints = [
@@ -132,6 +135,8 @@ class TaggedPost(TaggedItemBase):
                 fields=["tag", "-public_from", "-content_object"],
                 name="tagged_public_idx",
             ),
+            # The newest change among a tag's published posts: its validator.
+            models.Index(fields=["tag", "-post_changed_at"], name="tagged_changed_idx"),
         ]
 
     def __str__(self):

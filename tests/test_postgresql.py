@@ -64,6 +64,9 @@ def test_a_healthy_kept_connection_costs_no_health_check(checks):
     """Health checks are on, yet a new request on a kept connection sends its
     first query straight away: no `SELECT 1` first."""
     assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+    # A connection of its own: one opened by the test database's setup may
+    # have outlived CONN_MAX_AGE on a loaded machine (then it is replaced).
+    connection.close()
     pid = backend_pid()
     for _ in range(3):
         new_request()
@@ -144,3 +147,64 @@ def test_validators_are_prepared_statements():
         assert cursor.fetchone()[0] == 1
     other = make_post()
     assert caching.story_changed(other.slug) >= other.updated_at
+
+
+def test_prepared_text_results_read_as_djangos_own_cursor():
+    """Compiled queries run on `prepared_cursor(binary=False)`: once prepared,
+    dates, times, decimals, arrays, json and jsonb come back as the same
+    Python values and types as through Django's own cursor (jsonb as text,
+    which JSONField parses; times in UTC)."""
+    sql = (
+        "SELECT %s::date, %s::timestamptz, 1.50::numeric, ARRAY[1, 2],"
+        " ARRAY['a', 'b'], '[{\"a\": 1}]'::json, '{\"b\": [2]}'::jsonb,"
+        " NULL::jsonb, 'x'::text, 7::bigint"
+    )
+    params = ["2026-01-02", timezone.now()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        want = cursor.fetchone()
+    for _ in range(8):
+        with connection.prepared_cursor(binary=False) as cursor:
+            cursor.execute(sql, params)
+            got = cursor.fetchone()
+        assert got == want
+        assert [type(v) for v in got] == [type(v) for v in want]
+        assert got[1].tzinfo == want[1].tzinfo
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%ARRAY[1, 2]%%'"
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+def test_compiled_listing_rows_are_prepared_and_equal_the_orms():
+    """A listing page's compiled query (blog/compiled.py) is a prepared
+    statement after a few requests, and its posts, with their JSON tags and
+    bylines, dates and joined section, equal the ORM's own."""
+    from blog import compiled
+    from tests.factories import make_tag
+
+    tag = make_tag("Energy")
+    posts = [make_post(f"Post {i}", tags=[tag]) for i in range(3)]
+
+    def build():
+        return Post.objects.published().for_listing().with_tags()[:10]
+
+    for _ in range(8):
+        got = compiled.memo_rows(("test prepared listing",), build)
+    want = list(build())
+    assert [p.pk for p in got] == [p.pk for p in want]
+    assert {p.pk for p in got} == {p.pk for p in posts}
+    for g, w in zip(got, want, strict=True):
+        for name in ("title", "published_at", "section_id", "tag_list", "byline_list"):
+            assert getattr(g, name) == getattr(w, name), name
+        assert g.published_at.tzinfo == w.published_at.tzinfo
+        assert g.section.name == w.section.name
+    assert got[0].tag_list == [{"id": tag.pk, "name": "Energy", "slug": tag.slug}]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%card_html%%'"
+        )
+        assert cursor.fetchone()[0] == 1

@@ -22,11 +22,18 @@ one. Only reads are retried (a write whose answer was lost may have been
 applied); a request whose first statement is a write, opens a transaction or
 a server-side cursor gets Django's check first, as before.
 
-**Prepared validators.** `prepared_cursor()` binds parameters on the server,
+**Prepared statements.** `prepared_cursor()` binds parameters on the server,
 so psycopg prepares each statement it runs after OPTIONS["prepare_threshold"]
 executions (default 5 here; None turns it off, for a pooler that cannot keep
-prepared statements) and PostgreSQL stops planning it again. Other cursors
-keep Django's client-side binding.
+prepared statements) and PostgreSQL stops planning it again: the validators
+and the compiled render-path queries (blog/compiled.py). Other cursors keep
+Django's client-side binding: psycopg never prepares what a ClientCursor
+runs, so Django's `prepare_threshold` alone prepares nothing, and its
+`server_side_binding` would bind every ORM query on the server (Django warns
+that some, e.g. parameters grouped by, then fail). Prepared statements live
+as long as the connection (CONN_MAX_AGE): each new one prepares its shapes
+again after a few runs, a few per page kind, within psycopg's 100 per
+connection.
 """
 
 import logging
@@ -36,6 +43,10 @@ from django.db import InterfaceError, OperationalError
 from django.db.backends.postgresql import base
 from django.db.backends.utils import CursorWrapper
 from psycopg import errors
+from psycopg.pq import Format
+
+BINARY, TEXT = Format.BINARY, Format.TEXT
+TIMESTAMPTZ_OID = base.TIMESTAMPTZ_OID
 
 logger = logging.getLogger(__name__)
 
@@ -192,18 +203,31 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def raw_cursor_like(self, cursor):
         """A new psycopg cursor of `cursor`'s kind, on the current connection."""
         if isinstance(cursor, base.ServerBindingCursor):
-            return self._server_binding_cursor()
+            return self._server_binding_cursor(cursor.format == BINARY)
         return self.create_cursor()
 
-    def prepared_cursor(self):
+    def prepared_cursor(self, binary=True):
         """A cursor whose statements psycopg prepares (see above): for the
-        few statements every request runs, the page validators."""
+        few statements every request runs (the page validators, and the
+        compiled listing and article queries, blog/compiled.py).
+
+        `binary` results skip parsing text, but psycopg's binary loaders are
+        not the ones Django's cursor reads through (jsonb comes back parsed,
+        where Django's cursor hands JSONField its text to parse): only for
+        columns that read the same either way (the validators' times). Text
+        results go through exactly the loaders of Django's own cursor."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
-            return self._prepare_cursor(self._server_binding_cursor())
+            return self._prepare_cursor(self._server_binding_cursor(binary))
 
-    def _server_binding_cursor(self):
+    def _server_binding_cursor(self, binary=True):
         cursor = base.ServerBindingCursor(self.connection)
-        cursor.format = psycopg.pq.Format.BINARY  # no text to parse back
+        if binary:
+            cursor.format = BINARY  # no text to parse back
+        else:
+            # As Django's create_cursor: the time zone its loader reads in.
+            loader = self.connection.adapters.get_loader(TIMESTAMPTZ_OID, TEXT)
+            if self.timezone != loader.timezone:
+                base.register_tzloader(self.timezone, cursor)
         return cursor
