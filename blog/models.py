@@ -1203,6 +1203,31 @@ class PostSearchIndex(models.Model):
         return f"search index of post {self.pk}"
 
 
+class PostPublicDate(models.Model):
+    """SQLite only: each post's `public_from` (its published_at while its
+    status is published, else NULL) in a narrow table keyed by post id, for
+    search's per-hit public check (blog/search.py): reading status and date
+    from blog_post walks every overflow page of the long columns stored
+    before them. Unmanaged: blog.search.ensure_sqlite_index creates it and
+    the triggers that keep it."""
+
+    post = models.OneToOneField(
+        Post,
+        primary_key=True,
+        db_column="id",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    public_from = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "blog_post_public"
+
+    def __str__(self):
+        return f"public date of post {self.pk}"
+
+
 class Ping(models.Model):
     """A change a WebSub hub must hear about exactly once: the queue's outbox.
 
