@@ -424,12 +424,15 @@ class PostQuerySet(models.QuerySet):
             if tag_ids
             else "0"
         )
+        # SQLite's planner reads each candidate's row by its id whatever
+        # index covers the query; this one holds every column read of `p`.
+        indexed = "INDEXED BY post_around_idx" if connection.vendor == "sqlite" else ""
         # Only fixed SQL and %s placeholders are joined here. The neighbours
         # sort first, then the best related: at most related + 2 rows.
         sql = (
             "SELECT p.id, p.title, p.slug, p.published_at, p.section_id, "  # noqa: S608
             f"s.name AS section_name, s.slug AS section_slug, {shared} AS shared_tags "
-            "FROM blog_post p INNER JOIN blog_section s ON s.id = p.section_id "
+            f"FROM blog_post p {indexed} INNER JOIN blog_section s ON s.id = p.section_id "
             f"WHERE p.id IN ({' UNION '.join(parts)}) AND p.id <> %s AND {public[0]} "
             f"ORDER BY CASE WHEN p.id IN ({neighbours}) THEN 0 ELSE 1 END, "
             "shared_tags DESC, p.published_at DESC LIMIT %s"
@@ -648,6 +651,14 @@ class Post(models.Model):
             models.Index(
                 fields=["section", "pinned_section_until"],
                 name="post_pin_section_idx",
+            ),
+            # An article's neighbours and related posts, read by id from this
+            # index alone on SQLite (PostQuerySet.around, INDEXED BY): the
+            # row's status, date and section sit after its long texts, and
+            # reading them walked their overflow pages for each candidate.
+            models.Index(
+                fields=["id", "status", "published_at", "section", "title", "slug"],
+                name="post_around_idx",
             ),
         ]
         constraints = [
