@@ -429,12 +429,15 @@ class PostQuerySet(models.QuerySet):
             if tag_ids
             else "0"
         )
+        # SQLite's planner reads each candidate's row by its id whatever
+        # index covers the query; this one holds every column read of `p`.
+        indexed = "INDEXED BY post_around_idx" if connection.vendor == "sqlite" else ""
         # Only fixed SQL and %s placeholders are joined here. The neighbours
         # sort first, then the best related: at most related + 2 rows.
         sql = (
             "SELECT p.id, p.title, p.slug, p.published_at, p.section_id, "  # noqa: S608
             f"s.name AS section_name, s.slug AS section_slug, {shared} AS shared_tags "
-            "FROM blog_post p INNER JOIN blog_section s ON s.id = p.section_id "
+            f"FROM blog_post p {indexed} INNER JOIN blog_section s ON s.id = p.section_id "
             f"WHERE p.id IN ({' UNION '.join(parts)}) AND p.id <> %s AND {public[0]} "
             f"ORDER BY CASE WHEN p.id IN ({neighbours}) THEN 0 ELSE 1 END, "
             "shared_tags DESC, p.published_at DESC LIMIT %s"
@@ -653,6 +656,14 @@ class Post(models.Model):
             models.Index(
                 fields=["section", "pinned_section_until"],
                 name="post_pin_section_idx",
+            ),
+            # An article's neighbours and related posts, read by id from this
+            # index alone on SQLite (PostQuerySet.around, INDEXED BY): the
+            # row's status, date and section sit after its long texts, and
+            # reading them walked their overflow pages for each candidate.
+            models.Index(
+                fields=["id", "status", "published_at", "section", "title", "slug"],
+                name="post_around_idx",
             ),
         ]
         constraints = [
@@ -1206,6 +1217,31 @@ class PostSearchIndex(models.Model):
 
     def __str__(self):
         return f"search index of post {self.pk}"
+
+
+class PostPublicDate(models.Model):
+    """SQLite only: each post's `public_from` (its published_at while its
+    status is published, else NULL) in a narrow table keyed by post id, for
+    search's per-hit public check (blog/search.py): reading status and date
+    from blog_post walks every overflow page of the long columns stored
+    before them. Unmanaged: blog.search.ensure_sqlite_index creates it and
+    the triggers that keep it."""
+
+    post = models.OneToOneField(
+        Post,
+        primary_key=True,
+        db_column="id",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    public_from = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "blog_post_public"
+
+    def __str__(self):
+        return f"public date of post {self.pk}"
 
 
 class Ping(models.Model):

@@ -3,9 +3,13 @@
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connections
 from django.urls import reverse
+from django.utils import timezone, translation
 
+from blog import articles
 from blog.models import Post, SiteState, StoryUpdate
 from blog.search import as_posts, search_posts
 
@@ -59,6 +63,48 @@ def test_story_updates_are_what_save_would_store():
         update.save()
         update.refresh_from_db()
         assert rendered(update) == before
+
+
+def test_article_parts_are_stored_current():
+    """Each generated article's stored parts are what articles.refresh would
+    store, under the key its page computes from the row it reads: the page
+    serves them instead of rendering them live."""
+    generate(25)
+    posts = list(articles.article_rows().order_by("pk"))
+    assert len(posts) == 25
+    for post in posts:
+        assert post.article_key == articles.article_key(post)
+        with translation.override(settings.LANGUAGE_CODE):
+            assert post.article_html == articles.render_article(post)
+        assert articles.stored_article(post) == post.article_html
+
+
+def test_writers_never_query_the_database():
+    """A writer process given work that queries fails the run (its inherited
+    connections are the parent's) instead of running the query."""
+    from blog.management.commands import generate_posts
+
+    generate_posts._start_writer(1, [], [], [], timezone.now())
+    try:
+        with pytest.raises(RuntimeError, match="queried the database"):
+            Post.objects.count()
+    finally:
+        for alias in connections:
+            connections[alias].execute_wrappers.remove(generate_posts._no_queries)
+
+
+def test_ids_are_reserved_past_existing_posts():
+    """Generated posts take the ids reserved for them; a post saved afterwards
+    takes a new one after them."""
+    generate(3)
+    generate(2)
+    ids = sorted(Post.objects.values_list("pk", flat=True))
+    assert ids == list(range(ids[0], ids[0] + 5))
+    first = Post.objects.first()
+    later = Post.objects.create(
+        title="Later", slug="later", author=first.author, section=first.section
+    )
+    assert later.pk > ids[-1]
 
 
 def columns(post) -> dict:

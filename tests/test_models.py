@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from blog.models import OldSlug, Post, SiteState, StoryUpdate, _opening_words, _words
@@ -253,6 +253,25 @@ def test_around_reads_neighbours_and_related_in_one_query(django_assert_num_quer
         previous, following, related = Post.objects.published().around(mid)
     assert (previous, following) == (old, new)
     assert related == [both, old]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner")
+def test_around_reads_candidates_from_its_index_not_their_rows():
+    """On SQLite the candidates' status, date, section, title and slug come
+    from post_around_idx: their rows keep those after the long texts."""
+    from django.test.utils import CaptureQueriesContext
+
+    a = make_tag("A")
+    post = make_post(tags=[a], age=timedelta(days=2))
+    make_post(tags=[a], age=timedelta(days=1))
+    post = Post.objects.with_tags().get(pk=post.pk)
+    with CaptureQueriesContext(connection) as queries:
+        Post.objects.published().around(post)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + queries.captured_queries[0]["sql"])
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert any("COVERING INDEX post_around_idx" in step for step in plan)
+    assert not any(step.startswith("SEARCH p USING INTEGER") for step in plan)
 
 
 def test_with_tags_serves_tags_without_a_query(django_assert_num_queries):

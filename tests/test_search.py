@@ -115,3 +115,56 @@ def test_only_the_newest_matches_are_ranked(monkeypatch):
     assert old not in found and sorted(p.pk for p in found) == sorted(
         p.pk for p in newer
     )
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's narrow table")
+def test_public_dates_follow_posts_whatever_changes_them():
+    """blog_post_public holds each post's date while it is published, NULL
+    otherwise, through saves, queryset updates, bulk inserts and deletions."""
+    from blog.models import PostPublicDate
+
+    def public_from(post):
+        return PostPublicDate.objects.get(pk=post.pk).public_from
+
+    post = make_post("Pipeline politics")
+    assert public_from(post) == post.published_at
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT)
+    assert public_from(post) is None
+    post.refresh_from_db()
+    post.status = Post.Status.PUBLISHED
+    post.published_at -= timedelta(days=2)
+    post.save()
+    assert public_from(post) == post.published_at
+    [bulk] = Post.objects.bulk_create(
+        [Post(title="Bulk", slug="bulk", author=post.author, section=post.section,
+              status=Post.Status.PUBLISHED, published_at=post.published_at)]
+    )  # fmt: skip
+    assert public_from(bulk) == post.published_at
+    post.delete()
+    assert not PostPublicDate.objects.filter(pk=post.pk).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's narrow table")
+def test_public_dates_survive_a_table_rebuild():
+    """Triggers dropped by a rebuild of blog_post are restored after migrate
+    and the table refilled, so search finds what is public."""
+    from blog.search import ensure_sqlite_index
+
+    make_post("Pipeline politics")
+    with connection.cursor() as cursor:
+        for trigger in ("ai", "au", "ad"):
+            cursor.execute(f"DROP TRIGGER blog_post_public_{trigger}")
+        cursor.execute("DELETE FROM blog_post_public")
+    ensure_sqlite_index(connection)
+    assert titles("pipeline") == ["Pipeline politics"]
+    make_post("Pipeline again")
+    assert len(search_posts("pipeline")) == 2
+
+
+def test_a_results_page_takes_two_queries(django_assert_num_queries):
+    """The ranked hits, then the page's posts with their snippets."""
+    for n in range(3):
+        make_post(f"Pipeline {n}")
+    with django_assert_num_queries(2):
+        found = as_posts(search_posts("pipeline")[:2])
+    assert len(found) == 2 and all(post.section.name for post in found)

@@ -3,7 +3,9 @@
 
 Posts are bulk-inserted in batches inside one transaction per batch, with
 body_html, text, outline and word count already rendered (blog/generating.py
-explains how it stays exact and fast), tags through TaggedPost, story updates
+explains how it stays exact and fast) and their card, desk line and article
+parts rendered too, by writer processes (one per core) while this process
+inserts (`Writer`), tags through TaggedPost, story updates
 on about one post in twenty, and the search index kept right: SQLite's FTS5
 triggers fire on the inserts; on PostgreSQL each batch gets its search vector
 in one UPDATE. Bulk inserts send no signals, so the command touches SiteState
@@ -14,13 +16,16 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connection, transaction
-from django.utils import timezone
+from django.db import OperationalError, connection, connections, transaction
+from django.utils import timezone, translation
 from django.utils.text import slugify
 
 from blog import articles, cards
@@ -41,6 +46,10 @@ from blog.models import (
 
 AUTHOR_PREFIX = "generated-"
 MAX_POSTS = 1_000_000
+# Writer processes, and how many batches are being written ahead of the
+# inserts (each writer has one in hand and one waiting).
+WRITERS = 2
+AHEAD = 2 * WRITERS
 
 
 def generated_authors() -> list:
@@ -86,18 +95,183 @@ def generated_tags() -> list[Tag]:
     return [existing[name.lower()] for name in tag_names()]
 
 
-_newsroom: Newsroom | None = None
+class Writer:
+    """What a writer process makes of a batch: every column of each post's
+    row, rendered (body, feed copy, card and desk line, article parts with
+    their key), its tags and its story updates. No database: the sections,
+    owners and tags were read before the fork, and the rows' `updated_at` is
+    decided up front (`stamped_at`), so the stored article parts and their
+    key are what `articles.refresh` would store after the insert."""
+
+    def __init__(self, seed, authors, sections, tags, stamped_at):
+        self.newsroom = Newsroom(seed)
+        self.authors, self.sections, self.tags = authors, sections, tags
+        self.stamped_at = stamped_at
+
+    def rows(self, numbers, ids, moments):
+        with translation.override(settings.LANGUAGE_CODE):
+            return [self.row(*args) for args in zip(numbers, ids, moments, strict=True)]
+
+    def row(self, number, pk, moment):
+        g = self.newsroom.post(number)
+        post = Post(
+            id=pk,
+            title=g.title,
+            slug=f"{slugify(g.title)[:180]}-{g.number}",
+            section=self.sections[g.section],
+            author=self.authors[g.author],
+            summary=g.summary,
+            body=g.body,
+            body_html=g.body_html,
+            body_text=g.body_text,
+            toc=as_read_back(g.toc),
+            word_count=g.word_count,
+            status=Post.Status.PUBLISHED,
+            published_at=moment.replace(microsecond=0),
+            updated_at=self.stamped_at,
+        )
+        url = post.get_absolute_url()
+        # Generated bodies link only to their own headings ("#id"), so the
+        # feed copy is body_html with those links made absolute: what
+        # Post.render_body's absolutize_urls gives (the test compares rows
+        # with save()'s), without parsing 100,000 bodies at ~5 ms each.
+        post.feed_html = post.body_html.replace('href="#', f'href="{FEED_ORIGIN}{url}#')
+        # Its card and desk line as save() stores them (blog/cards.py): no
+        # bylines yet, so the owner is credited.
+        post.byline_list = []
+        cards.fill(post)
+        # Its article parts as articles.refresh() stores them, from the row as
+        # the page will read it (tags as with_tags() gives them).
+        post.tag_list = [
+            {"id": tag.pk, "name": tag.name, "slug": tag.slug}
+            for tag in (self.tags[i] for i in g.tags)
+        ]
+        post.attach_tags(post.tag_list)
+        post.article_html = articles.render_article(post)
+        post.article_key = articles.article_key(post)
+        latest = self.stamped_at - timedelta(seconds=30)
+        updates = [
+            {
+                "body": update.body,
+                "body_html": update.body_html,
+                # What StoryUpdate.render_feed_html stores (a few per story).
+                "feed_path": url,
+                "feed_html": absolutize_urls(update.body_html, FEED_ORIGIN + url),
+                "published_at": min(
+                    post.published_at + timedelta(hours=update.hours_after), latest
+                ),
+            }
+            for update in g.updates
+        ]
+        columns = {name: getattr(post, name) for name in ROW_COLUMNS}
+        return columns, [self.tags[i].pk for i in g.tags], updates
 
 
-def _start_writer(seed: int) -> None:
-    global _newsroom
-    _newsroom = Newsroom(seed)
+# The columns a writer fills (the others keep their defaults).
+ROW_COLUMNS = (
+    "id",
+    "title", "slug", "section_id", "author_id", "summary", "body", "body_html",
+    "body_text", "toc", "word_count", "status", "published_at", "updated_at",
+    "feed_html", "card_html", "desk_html", "card_stamp", "article_html",
+    "article_key",
+)  # fmt: skip
+
+_writer: Writer | None = None
 
 
-def generate(numbers):
-    """In the writer process: the articles numbered `numbers` (the same
-    article for the same seed and number, whichever process writes it)."""
-    return [_newsroom.post(n) for n in numbers]
+def as_read_back(value):
+    """JSON with its objects' keys in the order every database gives them
+    back: PostgreSQL's jsonb orders them (shorter first, then bytewise), the
+    others keep them as written. The article's key digests the outline as
+    the page reads it, so the writers digest it in that order too."""
+    if isinstance(value, dict):
+        return {
+            key: as_read_back(value[key])
+            for key in sorted(value, key=lambda key: (len(key.encode()), key.encode()))
+        }
+    if isinstance(value, list):
+        return [as_read_back(item) for item in value]
+    return value
+
+
+def _start_writer(*args) -> None:
+    """In each forked writer: its Writer, and a guard on the database
+    connections inherited from the parent. They are left open and untouched
+    (closing one would end the parent's session: on PostgreSQL, its test
+    transaction) and any query through them fails at once instead of
+    interleaving with the parent's."""
+    global _writer
+    _writer = Writer(*args)
+    for alias in connections:
+        connections[alias].execute_wrappers.append(_no_queries)
+
+
+def _no_queries(execute, sql, params, many, context):
+    raise RuntimeError(f"generate_posts: a writer process queried the database: {sql}")
+
+
+def generate(numbers, ids, moments):
+    """In a writer process: the rows of the articles numbered `numbers` (the
+    same article for the same seed and number, whichever process writes it)."""
+    return _writer.rows(numbers, ids, moments)
+
+
+def reserve_ids(count: int) -> int:
+    """The first of `count` consecutive post ids no one else will be given
+    (the article parts show them, so they are decided before the insert).
+    PostgreSQL: the sequence is moved past them at once, so a post saved
+    meanwhile takes the next one after. SQLite gives the next insert
+    max(id) + 1 (or more, AUTOINCREMENT), which inserting them moves."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('blog_post', 'id'), "
+                "nextval(pg_get_serial_sequence('blog_post', 'id')) + %s - 1)",
+                [max(count, 1)],
+            )
+            return cursor.fetchone()[0] - max(count, 1) + 1
+        cursor.execute(
+            "SELECT MAX(seq) FROM (SELECT MAX(id) AS seq FROM blog_post UNION ALL "
+            "SELECT seq FROM sqlite_sequence WHERE name = 'blog_post')"
+        )
+        return (cursor.fetchone()[0] or 0) + 1
+
+
+@contextmanager
+def _updated_at_as_given():
+    """bulk_create keeps the rows' own `updated_at` (the writers rendered the
+    article parts with it) instead of auto_now's clock; only for this
+    single-threaded command, restored at once."""
+    field = Post._meta.get_field("updated_at")
+    field.auto_now = False
+    try:
+        yield
+    finally:
+        field.auto_now = True
+
+
+@contextmanager
+def _bulk_load():
+    """SQLite only, for the load's own connection: no fsync at each batch's
+    commit (a crash loses the generated rows, which a rerun makes again) and
+    a larger page cache. Restored afterwards. Not inside a transaction (a
+    test's): SQLite refuses to change the safety level there."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+        cursor.execute("PRAGMA cache_size")
+        cache_size = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA cache_size = -262144")  # 256 MiB
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
+            cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
 
 class Progress:
@@ -181,30 +355,33 @@ class Command(BaseCommand):
             range(first + start, first + min(start + batch, count))
             for start in range(0, count, batch)
         ]
-        # A second process writes the next batch's articles (text and
-        # Markdown) while this one stores the current batch and renders its
-        # cards and article parts: the two halves each take a core (as a
-        # thread, the writer competed with the rendering for the GIL). The
-        # forked child never touches the database, nor the connections it
-        # inherits (closing them here would end this process's transaction).
-        with ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_start_writer,
-            initargs=(seed,),
-        ) as writer:
-            upcoming = writer.submit(generate, batches[0]) if batches else None
-            done = 0
+        # Writer processes (one per core) render whole rows, batches ahead,
+        # while this one only inserts them: rendering is most of the work and
+        # each writer takes a core (as threads they would compete for the
+        # GIL). The forked writers never touch the database (_start_writer).
+        stamped_at = timezone.now().replace(microsecond=0)
+        first_id = reserve_ids(count) - first
+        with (
+            ProcessPoolExecutor(
+                max_workers=WRITERS,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_start_writer,
+                initargs=(seed, authors, sections, tags, stamped_at),
+            ) as writers,
+            _bulk_load(),
+        ):
+            pending, done = deque(), 0
             for k, numbers in enumerate(batches):
-                generated = upcoming.result()
-                if k + 1 < len(batches):
-                    upcoming = writer.submit(generate, batches[k + 1])
                 moments = [end - step * (count - 1 - (n - first)) for n in numbers]
-                updates += self.insert_batch(
-                    generated, moments, authors, sections, tags
-                )
-                done += len(numbers)
-                progress.show(done)
+                ids = [first_id + n for n in numbers]
+                pending.append(writers.submit(generate, numbers, ids, moments))
+                # Insert the oldest batch once enough are being written, and
+                # the last ones when none are left to hand out.
+                while pending and (len(pending) >= AHEAD or k == len(batches) - 1):
+                    rows = pending.popleft().result()
+                    updates += self.insert_batch(rows)
+                    done += len(rows)
+                    progress.show(done)
         SiteState.touch()
         if connection.vendor == "postgresql":
             self.analyze()
@@ -228,37 +405,11 @@ class Command(BaseCommand):
             except OperationalError as error:
                 self.stderr.write(f"ANALYZE {model._meta.db_table} skipped: {error}")
 
-    def insert_batch(self, generated, moments, authors, sections, tags):
-        posts = [
-            Post(
-                title=g.title,
-                slug=f"{slugify(g.title)[:180]}-{g.number}",
-                section=sections[g.section],
-                author=authors[g.author],
-                summary=g.summary,
-                body=g.body,
-                body_html=g.body_html,
-                body_text=g.body_text,
-                toc=g.toc,
-                word_count=g.word_count,
-                status=Post.Status.PUBLISHED,
-                published_at=moment.replace(microsecond=0),
-            )
-            for g, moment in zip(generated, moments, strict=True)
-        ]
-        for post in posts:
-            # Generated bodies link only to their own headings ("#id"), so the
-            # feed copy is body_html with those links made absolute: what
-            # Post.render_body's absolutize_urls gives (the test compares rows
-            # with save()'s), without parsing 100,000 bodies at ~5 ms each.
-            post.feed_html = post.body_html.replace(
-                'href="#', f'href="{FEED_ORIGIN}{post.get_absolute_url()}#'
-            )
-            # Its card and desk line as save() stores them (blog/cards.py):
-            # no bylines yet, so the owner is credited.
-            post.byline_list = []
-            cards.fill(post)
-        Post.objects.bulk_create(posts)
+    @transaction.atomic
+    def insert_batch(self, rows):
+        posts = [Post(**columns) for columns, _, _ in rows]
+        with _updated_at_as_given():
+            Post.objects.bulk_create(posts)
         if connection.vendor == "postgresql":
             # One UPDATE per batch: PostgreSQL rewrites only the small row
             # (the long texts stay where TOAST put them), which costs less
@@ -267,29 +418,14 @@ class Command(BaseCommand):
                 search_vector=weighted_search_vector()
             )
         TaggedPost.objects.bulk_create(
-            TaggedPost(content_object_id=post.pk, tag_id=tags[i].pk)
-            for g, post in zip(generated, posts, strict=True)
-            for i in g.tags
+            TaggedPost(content_object_id=post.pk, tag_id=tag_id)
+            for post, (_, tag_ids, _) in zip(posts, rows, strict=True)
+            for tag_id in tag_ids
         )
-        latest = timezone.now().replace(microsecond=0) - timedelta(seconds=30)
         story_updates = [
-            StoryUpdate(
-                post_id=post.pk,
-                body=update.body,
-                body_html=update.body_html,
-                # What StoryUpdate.render_feed_html stores (a few per story).
-                feed_path=post.get_absolute_url(),
-                feed_html=absolutize_urls(
-                    update.body_html, FEED_ORIGIN + post.get_absolute_url()
-                ),
-                published_at=min(
-                    post.published_at + timedelta(hours=update.hours_after), latest
-                ),
-            )
-            for g, post in zip(generated, posts, strict=True)
-            for update in g.updates
+            StoryUpdate(post_id=post.pk, **update)
+            for post, (_, _, updates) in zip(posts, rows, strict=True)
+            for update in updates
         ]
         StoryUpdate.objects.bulk_create(story_updates)
-        # Each article's own parts (blog/articles.py), now its tags are in.
-        articles.refresh([post.pk for post in posts])
         return len(story_updates)
