@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0021_search_public_dates'),
+        ('blog', '0022_search_public_dates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("blog", "0020_article_post_parts"),
+        ("blog", "0021_tag_post_changed_at"),
     ]
 
     operations = [
