@@ -329,7 +329,7 @@ def drain(server) -> None:
                 return
 
 
-def load(server, paths, connections, seconds, headers=None) -> dict:
+def load(server, paths, connections, seconds, headers=None, count=False) -> dict:
     headers = headers or {}
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(paths) + "\n")
@@ -337,7 +337,7 @@ def load(server, paths, connections, seconds, headers=None) -> dict:
         if shutil.which("wrk"):
             command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}",
                        f"-d{seconds:g}s", "--timeout", "10s",
-                       "-s", str(BENCH / "urls.lua")]  # fmt: skip
+                       "-s", str(BENCH / ("counting.lua" if count else "urls.lua"))]  # fmt: skip
             for name, value in headers.items():
                 command += ["-H", f"{name}: {value}"]
             command += [server.base + "/", "--", f.name]
@@ -482,7 +482,7 @@ def breaking_news(db, targets, memory) -> Row:
              f"{BREAKING_SECONDS:g}", f"{UPDATE_EVERY:g}"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
-        result = load(server, paths, BREAKING_CONNECTIONS, BREAKING_SECONDS)
+        result = load(server, paths, BREAKING_CONNECTIONS, BREAKING_SECONDS, count=True)
         out, _ = updater.communicate(timeout=120)
         updates = json.loads(out.strip().splitlines()[-1])["updates"]
         memory[(db.size, db.label, "breaking")] = server.worker_rss_mib()
