@@ -17,18 +17,29 @@ derived from everything the value was made of, as blog/caching.py's page keys
 are) are also kept in this process, bounded by bytes, so a worker that holds
 one needs no Redis round trip. Such a copy can never be stale: a change makes
 a new key, and the old one ages out of the bound.
+
+A page kept in the process is kept as a response, not as its pickle
+(`KeptResponse`): each hit gets a copy of the response object around the same
+content bytes, where unpickling copied a 230 kB feed's body and rebuilt its
+headers on every hit (issue 8). `ProcessCache` does the same for the
+per-process cache used without Redis.
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
 import time
 from collections import OrderedDict
 from functools import wraps
+from http.cookies import SimpleCookie
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.http import HttpResponse
+from django.http.response import ResponseHeaders
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -72,9 +83,69 @@ class ReusedClients(RedisCacheClient):
         return client
 
 
+class KeptResponse:
+    """A cached page held as a response object in this process, handed out as
+    copies (`served`): a hit costs no unpickling and no copy of the body.
+
+    The response kept is one read back from the page's pickle, never the one
+    a request is still answering with, so a copy is what a hit on the pickle
+    would have given; each copy has its own headers, cookies and content
+    list, so what a request adds to its response (ETag, Vary,
+    X-Request-ID…) never reaches the kept one. Only plain in-memory responses
+    without cookies are kept this way (`keeps`)."""
+
+    __slots__ = ("response", "size")
+
+    def __init__(self, response: HttpResponse, size: int):
+        response.content = response.content  # one bytes object for every copy
+        self.response = response
+        self.size = size
+
+    @staticmethod
+    def keeps(value) -> bool:
+        return (
+            isinstance(value, HttpResponse)
+            and not value.streaming
+            and not value.cookies
+            and not value._resource_closers
+        )
+
+    def served(self) -> HttpResponse:
+        kept = self.response
+        response = object.__new__(type(kept))
+        response.__dict__.update(kept.__dict__)
+        headers = ResponseHeaders.__new__(ResponseHeaders)
+        headers._store = kept.headers._store.copy()
+        response.headers = headers
+        response.cookies = SimpleCookie()
+        response._resource_closers = []
+        response._container = [kept._container[0]]
+        return response
+
+    def pickled(self) -> bytes:
+        return pickle.dumps(self.response, pickle.HIGHEST_PROTOCOL)
+
+
+def keep(pickled: bytes, value, loads=pickle.loads):
+    """What a process keeps of `value`, whose pickle is `pickled`: a
+    KeptResponse for a page (read back from the pickle, so the caller's
+    `value` stays the caller's), else the pickle itself."""
+    if KeptResponse.keeps(value):
+        return KeptResponse(loads(pickled), len(pickled))
+    return pickled
+
+
+def kept_value(kept, loads=pickle.loads):
+    """The value a process keeps under a content-addressed key, ready to use."""
+    if isinstance(kept, KeptResponse):
+        return kept.served()
+    return loads(kept)
+
+
 class LocalCopies:
-    """Pickled values by key, least recently used dropped first, within
-    `max_bytes` (a value larger than an eighth of that is not kept)."""
+    """Values by key (a pickle, or a KeptResponse), least recently used
+    dropped first, within `max_bytes` (a value larger than an eighth of that
+    is not kept; a kept response counts as its pickle's size)."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
@@ -83,7 +154,7 @@ class LocalCopies:
         self._values: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> bytes | KeptResponse | None:
         with self._lock:
             value = self._values.get(key)
             if value is None:
@@ -93,16 +164,16 @@ class LocalCopies:
                 self._values.move_to_end(key)
             return value
 
-    def put(self, key: str, value: bytes) -> None:
-        if len(value) > self.max_bytes // 8:
+    def put(self, key: str, value: bytes | KeptResponse) -> None:
+        if _size(value) > self.max_bytes // 8:
             return
         with self._lock:
             old = self._values.pop(key, None)
-            self.size += len(value) - (len(old) if old is not None else 0)
+            self.size += _size(value) - (_size(old) if old is not None else 0)
             self._values[key] = value
             while self.size > self.max_bytes:
                 _, dropped = self._values.popitem(last=False)
-                self.size -= len(dropped)
+                self.size -= _size(dropped)
 
     def clear(self) -> None:
         with self._lock:
@@ -113,6 +184,10 @@ class LocalCopies:
         with self._lock:
             return {"hits": self.hits, "misses": self.misses,
                     "entries": len(self._values), "bytes": self.size}  # fmt: skip
+
+
+def _size(value) -> int:
+    return value.size if isinstance(value, KeptResponse) else len(value)
 
 
 class DegradingRedisCache(RedisCache):
@@ -149,26 +224,34 @@ class DegradingRedisCache(RedisCache):
         """`get` for a content-addressed key (its value never changes): from
         this process's copy when it has one, else from Redis, then kept. While
         Redis is down, copies are still served (they cannot be stale)."""
-        key = self.make_and_validate_key(key, version=version)
-        data = self.local.get(key)
-        if data is not None and self.available:
-            outage, timeout = self._in_redis.get(key, (-1, self.default_timeout))
-            if outage != self._outages:
-                self._share(key, data, timeout)
+        key = self.make_key(key, version=version)  # ours (a digest): valid
+        kept = self.local.get(key)
+        if kept is not None:
+            if self.available:
+                outage, timeout = self._in_redis.get(key, (-1, self.default_timeout))
+                if outage != self._outages:
+                    data = kept.pickled() if isinstance(kept, KeptResponse) else kept
+                    self._share(key, data, timeout)
+            return kept_value(kept, self._cache._serializer.loads)
+        if not self.available:
+            return default
+        try:
+            data = self._cache.get_client(key).get(key)
+        except UNAVAILABLE:
+            self._mark_down("get")
+            return default
         if data is None:
-            if not self.available:
-                return default
-            try:
-                data = self._cache.get_client(key).get(key)
-            except UNAVAILABLE:
-                self._mark_down("get")
-                return default
-            if data is None:
-                return default
-            if isinstance(data, bytes):
-                self.local.put(key, data)
-                self._note_in_redis(key, self.default_timeout)
-        return self._cache._serializer.loads(data)
+            return default
+        value = self._cache._serializer.loads(data)
+        if isinstance(data, bytes):
+            if KeptResponse.keeps(value):  # read from Redis: nobody else holds it
+                kept = KeptResponse(value, len(data))
+                value = kept.served()
+            else:
+                kept = data
+            self.local.put(key, kept)
+            self._note_in_redis(key, self.default_timeout)
+        return value
 
     def set_lasting(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         """`set` for a content-addressed key: stored in Redis for every worker
@@ -179,7 +262,7 @@ class DegradingRedisCache(RedisCache):
         key = self.make_and_validate_key(key, version=version)
         data = self._cache._serializer.dumps(value)
         if isinstance(data, bytes):  # an int is stored as itself
-            self.local.put(key, data)
+            self.local.put(key, keep(data, value, self._cache._serializer.loads))
         if not self.available:
             self._in_redis[key] = (-1, timeout)  # given to Redis when it is back
             return
@@ -259,3 +342,33 @@ def _clear(self):
 
 
 DegradingRedisCache.clear = _clear
+
+
+class ProcessCache(LocMemCache):
+    """Django's per-process cache (LocMemCache), where a page stored under a
+    content-addressed key (`set_lasting`, blog/caching.py) is kept as a
+    response and each hit gets a copy (`KeptResponse`), not an unpickled
+    body. Every other value is pickled, as LocMemCache does; `get` reads
+    both, so nothing else needs to know."""
+
+    def get(self, key, default=None, version=None):
+        return self._read(self.make_and_validate_key(key, version=version), default)
+
+    def get_lasting(self, key, default=None, version=None):
+        # Content-addressed keys are ours (a prefix and a hex digest): valid.
+        return self._read(self.make_key(key, version=version), default)
+
+    def set_lasting(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        kept = keep(pickle.dumps(value, self.pickle_protocol), value)
+        with self._lock:
+            self._set(key, kept, timeout)
+
+    def _read(self, key, default):
+        with self._lock:
+            if self._has_expired(key):
+                self._delete(key)
+                return default
+            kept = self._cache[key]
+            self._cache.move_to_end(key, last=False)
+        return kept_value(kept)

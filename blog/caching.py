@@ -53,6 +53,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Now
@@ -346,9 +347,11 @@ def nav_sections() -> list[Section]:
     return sections
 
 
+@functools.cache
 def settings_fingerprint() -> str:
     """The settings that change what pages say (page size, feed length,
-    names, public address, time zone): changing one is a new representation."""
+    names, public address, time zone): changing one is a new representation.
+    Read once per process (every request's ETag needs it)."""
     relevant = (
         sorted(settings.DATELINE.items()),
         settings.SITE_URL,
@@ -356,6 +359,11 @@ def settings_fingerprint() -> str:
         settings.LANGUAGE_CODE,
     )
     return hashlib.blake2b(repr(relevant).encode(), digest_size=8).hexdigest()
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    settings_fingerprint.cache_clear()
 
 
 def _etag(changed: datetime, variant: str = "") -> str:
@@ -439,38 +447,23 @@ def _cache_get(key):
     code, settings, origin, variant and address), so what is stored under it
     never changes: a shared backend may keep its own copy in each process
     (blog/cache_backends.py `get_lasting`) and skip the round trip."""
-    return getattr(cache, "get_lasting", cache.get)(key)
+    get = getattr(cache, "get_lasting", None) or cache.get
+    return get(key)
 
 
 def _cache_set(key, response) -> None:
     getattr(cache, "set_lasting", cache.set)(key, response)
 
 
-def serve(request, view, validator, variant, vary, args, kwargs):
-    """Conditional GET, then the shared cache, then the view."""
-    origin = public_origin(request)
-    changed = max(validator(request, *args, **kwargs), code_modified())
-    etag = _etag(changed, f"{origin}|{variant(request) if variant else ''}")
-    response = get_conditional_response(
-        request, etag=etag, last_modified=int(changed.timestamp())
-    )
-    if response is None:
-        key = (
-            "page:"
-            + hashlib.blake2b(
-                f"{etag}|{request.path}?{page_params(request).urlencode()}".encode(),
-                digest_size=16,
-            ).hexdigest()
-        )
-        response = _cache_get(key)
-        if response is None:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render"):
-                response = response.render()
-            if response.status_code not in (200, 410):  # 410: a retraction
-                return response
-            one_piece(response)
-            _cache_set(key, response)
+def _page_key(etag: str, request) -> str:
+    query = page_params(request).urlencode() if request.META.get("QUERY_STRING") else ""
+    address = f"{etag}|{request.path}?{query}"
+    return "page:" + hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+
+
+def _mark(response, etag: str, changed: datetime, vary) -> None:
+    """The headers every public response carries: its validators, how long
+    caches may keep it, and what it varies on."""
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(changed.timestamp())
     patch_cache_control(
@@ -481,6 +474,33 @@ def serve(request, view, validator, variant, vary, args, kwargs):
         must_revalidate=True,
     )
     patch_vary_headers(response, vary)
+
+
+def serve(request, view, validator, variant, vary, args, kwargs):
+    """Conditional GET, then the shared cache, then the view.
+
+    A page is stored with its headers (`_mark`): they derive from the ETag,
+    which its key derives from, so a hit is served as it was stored."""
+    origin = public_origin(request)
+    changed = max(validator(request, *args, **kwargs), code_modified())
+    etag = _etag(changed, f"{origin}|{variant(request) if variant else ''}")
+    response = get_conditional_response(
+        request, etag=etag, last_modified=int(changed.timestamp())
+    )
+    if response is not None:  # 304 (or 412)
+        _mark(response, etag, changed, vary)
+        return response
+    key = _page_key(etag, request)
+    response = _cache_get(key)
+    if response is None:
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render"):
+            response = response.render()
+        if response.status_code not in (200, 410):  # 410: a retraction
+            return response
+        one_piece(response)
+        _mark(response, etag, changed, vary)
+        _cache_set(key, response)
     return response
 
 

@@ -182,7 +182,7 @@ else:
     # stale page: it only saves rendering work.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "blog.cache_backends.ProcessCache",
             "TIMEOUT": 60 * 60,
             "OPTIONS": {"MAX_ENTRIES": 2000},
         }

@@ -1,13 +1,15 @@
 """Redis going away is a cache miss, never an error, and the cache comes back
 by itself (blog/cache_backends.py, issue 11); content-addressed values are also
-kept in the process, within a bound, and one redis client serves every call
-(issue 8). Against a real redis-server."""
+kept in the process, within a bound, and one redis client serves every call;
+a page kept in the process is handed out as copies of one response, not
+unpickled for every hit (issue 8). Against a real redis-server."""
 
 import time
 
 import pytest
+from django.http import HttpResponse, HttpResponseGone
 
-from blog.cache_backends import DegradingRedisCache, LocalCopies
+from blog.cache_backends import DegradingRedisCache, LocalCopies, ProcessCache
 from tests.conftest import require_tool, which
 from tests.processes import OwnRedis, free_port, wait_until
 
@@ -133,3 +135,117 @@ def test_copies_kept_during_an_outage_are_shared_when_redis_is_back(redis_server
                    5, what="the copy shared through Redis")  # fmt: skip
     assert two.get_lasting("page:a") == {"html": "<p>a"}
     assert two.get_lasting("page:b") == {"html": "<p>b"}
+
+
+def page(body=b"<rss>" + b"x" * 200_000 + b"</rss>"):
+    response = HttpResponse(body, content_type="application/rss+xml; charset=utf-8")
+    response.headers["ETag"] = '"v1"'
+    return response
+
+
+def process_cache():
+    return ProcessCache("test-process-cache", {"OPTIONS": {"MAX_ENTRIES": 10}})
+
+
+@pytest.mark.parametrize(
+    "make",
+    [process_cache, lambda: backend(f"redis://127.0.0.1:{free_port()}/0")],
+    ids=["process", "redis-copies"],
+)
+def test_a_kept_page_is_handed_out_as_copies_of_one_body(make):
+    """Each hit on a page kept in the process gets its own response object,
+    with the same status, headers and body, and the body is the very bytes
+    object kept (no copy per hit, no unpickling)."""
+    cache = make()
+    cache.clear()
+    stored = page()
+    cache.set_lasting("page:a", stored)
+    one, two = cache.get_lasting("page:a"), cache.get_lasting("page:a")
+    assert one is not two and type(one) is HttpResponse
+    assert one.content == stored.content and one.content is two.content
+    assert one.status_code == 200
+    assert dict(one.headers) == dict(two.headers) == dict(stored.headers)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [process_cache, lambda: backend(f"redis://127.0.0.1:{free_port()}/0")],
+    ids=["process", "redis-copies"],
+)
+def test_what_a_request_does_to_its_copy_reaches_no_other(make):
+    """Headers, cookies and content set on one hit's response, or on the
+    response that was stored, never show in a later hit."""
+    cache = make()
+    cache.clear()
+    stored = page()
+    cache.set_lasting("page:a", stored)
+    stored.headers["X-Stored-After"] = "1"
+    stored.content = b"changed after storing"
+    hit = cache.get_lasting("page:a")
+    hit.headers["X-Request-ID"] = "abc"
+    hit.headers["Vary"] = "Cookie"
+    hit.set_cookie("seen", "1")
+    hit.write(b"more")
+    again = cache.get_lasting("page:a")
+    assert "X-Request-ID" not in again.headers and "Vary" not in again.headers
+    assert "X-Stored-After" not in again.headers
+    assert not again.cookies
+    assert again.content == b"<rss>" + b"x" * 200_000 + b"</rss>"
+
+
+def test_the_process_cache_keeps_every_other_value_as_a_pickle():
+    """Values that are not plain pages (a dict, a response setting a cookie,
+    a 410) come back equal and independent, through get and get_lasting;
+    get reads a kept page too."""
+    cache = process_cache()
+    cache.clear()
+    value = {"html": ["<p>"]}
+    cache.set_lasting("page:d", value)
+    value["html"].append("changed")
+    assert cache.get_lasting("page:d") == cache.get("page:d") == {"html": ["<p>"]}
+    with_cookie = page()
+    with_cookie.set_cookie("a", "b")
+    cache.set_lasting("page:c", with_cookie)
+    assert cache.get_lasting("page:c").cookies["a"].value == "b"
+    cache.set_lasting("page:g", HttpResponseGone(b"retracted"))
+    gone = cache.get_lasting("page:g")
+    assert gone.status_code == 410 and gone.content == b"retracted"
+    cache.set_lasting("page:a", page())
+    assert cache.get("page:a").content == page().content
+    cache.set("plain", 41)
+    assert cache.incr("plain") == 42
+
+
+def test_the_process_cache_is_bounded_by_entries():
+    """As Django's LocMemCache: MAX_ENTRIES, the oldest culled first."""
+    cache = process_cache()
+    cache.clear()
+    for i in range(25):
+        cache.set_lasting(f"page:{i}", page(b"x"))
+    assert len(cache._cache) <= 10
+    assert cache.get_lasting("page:0") is None
+    assert cache.get_lasting("page:24").content == b"x"
+
+
+def test_a_kept_page_counts_as_its_pickle_against_the_bound():
+    """The byte bound of a worker's copies counts a kept page as its pickle."""
+    cache = DegradingRedisCache(
+        f"redis://127.0.0.1:{free_port()}/0", {"OPTIONS": {"local_bytes": 2_000_000}}
+    )
+    for name in "abcdefghijkl":
+        cache.set_lasting(f"page:{name}", page())
+    assert 1_600_000 < cache.local.stats()["bytes"] <= 2_000_000
+    assert cache.get_lasting("page:a") is None
+    assert cache.get_lasting("page:l").content.endswith(b"</rss>")
+
+
+def test_a_page_read_from_redis_is_kept_as_a_response(redis_server):
+    """A worker that finds a page in Redis keeps it as a response: its next
+    hits share one body, and it serves them with Redis stopped."""
+    one, two = backend(redis_server.url), backend(redis_server.url)
+    one.set_lasting("page:a", page())
+    first = two.get_lasting("page:a")
+    assert first.content == page().content and first["ETag"] == '"v1"'
+    redis_server.stop()
+    second, third = two.get_lasting("page:a"), two.get_lasting("page:a")
+    assert second.content is third.content and second is not third

@@ -153,6 +153,23 @@ def test_pages_are_cached(client, django_assert_num_queries):
     assert first.content == second.content
 
 
+@pytest.mark.parametrize("url", ["/", "/feed/", "/feed/json/"])
+def test_a_hit_is_served_as_the_miss_was(client, url):
+    """A page served from the cache carries the headers its first request
+    had (validators, Cache-Control, Vary, type) once each, with its own
+    request id: a page is stored with them, and what one request adds to its
+    response never reaches the next."""
+    make_post("Cached")
+    first, second, third = client.get(url), client.get(url), client.get(url)
+    shared = ("ETag", "Last-Modified", "Cache-Control", "Vary", "Content-Type",
+              "Content-Security-Policy", "X-Frame-Options")  # fmt: skip
+    for response in (second, third):
+        assert response.content == first.content
+        assert {h: response[h] for h in shared} == {h: first[h] for h in shared}
+    assert first["Vary"].count("Cookie") == 1
+    assert len({r["X-Request-ID"] for r in (first, second, third)}) == 3
+
+
 def test_a_worker_serves_the_pages_it_holds_and_never_a_stale_one(
     client, settings, django_assert_num_queries
 ):

@@ -66,9 +66,10 @@ def test_database_and_cache_come_from_the_environment(tmp_path):
         "print(settings.CACHES['default']['BACKEND'])"
     )
     result = django(code, DJANGO_SECRET_KEY="k", DATELINE_VAR_DIR=str(tmp_path))
+    # Django's per-process cache, keeping pages as responses (issue 8).
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
-        "django.core.cache.backends.locmem.LocMemCache",
+        "blog.cache_backends.ProcessCache",
     ]
     result = django(
         code,
@@ -183,7 +184,7 @@ def test_dateline_cache_off_turns_every_cache_alias_into_a_dummy(tmp_path):
     off = django(code, DATELINE_CACHE="off", REDIS_URL="redis://127.0.0.1:1/0", **env)
     assert off.stdout.strip() == "['django.core.cache.backends.dummy.DummyCache']"
     on = django(code, **env)
-    assert "DummyCache" not in on.stdout and "LocMemCache" in on.stdout
+    assert "DummyCache" not in on.stdout and "ProcessCache" in on.stdout
 
 
 def test_database_health_checks_can_be_turned_off(tmp_path):
