@@ -45,8 +45,18 @@ def test_each_listing_is_counted_on_its_own_index_in_its_order():
     both databases walked the newest-first index of every post and filtered
     it. On PostgreSQL, with scans that ignore the order turned off (the test
     tables are too small for the planner to prefer any index), the index
-    must deliver the order by itself: no Sort node."""
-    for listing, index in listings():
+    must deliver the order by itself: no Sort node. The section and the tag
+    hold a few of many posts, and PostgreSQL is given their statistics
+    (inside the test's transaction): a section it believed to hold most posts
+    is cheaper to find by filtering the newest-first index of every post."""
+    elsewhere = make_section("Economy")
+    for _ in range(12):
+        make_post(section=elsewhere)
+    found = listings()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE blog_post, blog_taggedpost")
+    for listing, index in found:
         sql, params = counted(listing.count_rows())
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "sqlite":
