@@ -470,6 +470,31 @@ def test_listings_count_a_bounded_number_of_pages(client, settings, monkeypatch)
     assert client.get("/?page=3").status_code == 404
 
 
+def test_a_counts_rows_are_composed_once_per_query_key():
+    """A listing's bounded count composes its rows (Listing.count_rows)
+    through the ORM only while its compiled SQL is not remembered: once per
+    query key and process, not on every request; the count stays right."""
+    from blog.listings import LatestListing
+    from blog.views import BoundedPaginator
+
+    for _ in range(3):
+        make_post()
+    make_post(status="draft")
+    composed = []
+
+    def count_rows():
+        composed.append(1)
+        return LatestListing().count_rows()
+
+    key = ("test-count", time.monotonic_ns())
+    for _ in range(3):
+        paginator = BoundedPaginator(Post.objects.published(), 2)
+        paginator.query_key, paginator.count_rows = key, count_rows
+        assert paginator.count == 3
+    # twice on the first: compiled.py compiles again to find a time of its own
+    assert len(composed) == 2
+
+
 def test_an_intersection_is_paginated_without_a_count(
     client, settings, django_assert_num_queries
 ):
