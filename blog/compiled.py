@@ -156,6 +156,19 @@ def memo_rows(key, build) -> list:
     return _instances(compiler, fetched)
 
 
+def memo_values(key, build) -> list[tuple]:
+    """The rows of `build()` (a `values_list()` queryset) as tuples, with
+    Django's converters applied (aware datetimes…), no model instances: what
+    a page reads only a few columns of needs no Post. `key` as `memo_rows`."""
+    compiler, sql, params = _memoised(key, build)
+    if compiler is None:
+        return [tuple(row) for row in build()]
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    return list(compiler.results_iter([fetched], tuple_expected=True))
+
+
 def memo_count(key, build) -> int:
     """COUNT(*) of the rows of `build()` (slice it to bound the count)."""
     compiler, sql, params = _memoised(key, build)

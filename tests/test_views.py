@@ -548,6 +548,20 @@ def test_desks_show_each_sections_newest_posts_under_its_current_name(client, wo
     assert desks(client.get("/"))[0][:2] == ("Worldwide", "/section/worldwide/")
 
 
+def date_of(section) -> str:
+    from django.utils.formats import date_format
+
+    post = Post.objects.filter(section=section).get()
+    return date_format(timezone.localtime(post.published_at), "j M")
+
+
+def desks_html(body: str) -> list[str]:
+    return [
+        lxml_html.tostring(desk, encoding="unicode")
+        for desk in lxml_html.fromstring(body).cssselect(".desk")
+    ]
+
+
 def test_desks_read_a_section_the_navigation_does_not_hold_yet(world):
     """A section created after the request's navigation was read (a race with
     an editor) is read with its posts, never a 500."""
@@ -564,7 +578,32 @@ def test_desks_read_a_section_the_navigation_does_not_hold_yet(world):
         fronts = HomeView().section_fronts()
     finally:
         SITE_STATE.reset(token)
-    assert [(section.name, [p.title for p in posts]) for section, posts in fronts] == [
-        ("Late", ["Late 0"]),  # position 0: first
-        ("World", ["World 0"]),
+    assert [
+        (section.name, lxml_html.fromstring(lines).text_content())
+        for section, lines in fronts
+    ] == [
+        ("Late", "Late 0 " + date_of(late)),  # position 0: first
+        ("World", "World 0 " + date_of(world)),
     ]
+
+
+def test_a_stale_desk_line_is_rendered_live_without_a_query(
+    client, world, django_assert_num_queries
+):
+    """A desk line whose stored stamp is stale (a template or setting changed
+    since) is rendered live, the same line, from the columns the desks read:
+    the home page makes as many queries as with every line fresh."""
+    from django.core.cache import cache
+
+    for i in range(4):
+        make_post(f"Story {i}", section=world)
+    client.get("/")  # the navigation and footer pages remembered
+    cache.clear()
+    with django_assert_num_queries(4):
+        fresh = client.get("/").content.decode()
+    Post.objects.update(desk_html="<li>MARKER</li>", card_stamp="0123456789ab")
+    cache.clear()
+    with django_assert_num_queries(4):
+        stale = client.get("/").content.decode()
+    assert "MARKER" not in stale
+    assert desks_html(stale) == desks_html(fresh)
