@@ -41,6 +41,12 @@ def _cursor():
     return connection.cursor() if prepared is None else prepared(binary=False)
 
 
+def cursor():
+    """A cursor for SQL of the render path written by hand, constant for its
+    shape (times from the database clock): prepared as `_cursor`'s."""
+    return _cursor()
+
+
 def _compile(queryset):
     compiler = queryset.query.get_compiler(connection.alias)
     sql, params = compiler.as_sql()
