@@ -475,11 +475,18 @@ class PostQuerySet(models.QuerySet):
         return previous, following, sharing[:related]
 
 
+_NOW_SQL: dict[str, str] = {}
+
+
 def _now_sql() -> str:
     """The database clock as Django's Now() compiles it on this connection
-    (STATEMENT_TIMESTAMP() on PostgreSQL), '%' escaped for the cursor."""
-    compiler = Post.objects.none().query.get_compiler(connection=connection)
-    sql, _params = compiler.compile(Now())  # no parameters
+    (STATEMENT_TIMESTAMP() on PostgreSQL), '%' escaped for the cursor;
+    compiled once per database vendor."""
+    sql = _NOW_SQL.get(connection.vendor)
+    if sql is None:
+        compiler = Post.objects.none().query.get_compiler(connection=connection)
+        sql, _params = compiler.compile(Now())  # no parameters
+        _NOW_SQL[connection.vendor] = sql
     return sql
 
 
