@@ -407,7 +407,9 @@ def public_cache(validator=site_changed, variant=None):
     staff preview of a draft is never stored anywhere. `variant(request)`
     names the representation when a view answers the same URL in more than
     one way (feeds: for a browser or for a reader); it goes into the ETag and
-    the cache key, and the response varies on Accept.
+    the cache key, and the response varies on Accept. Every GET or HEAD, an
+    editor's too, starts with no SiteState time (`SITE_STATE`) and leaves
+    none behind: only a time its own validator read keys a memo.
     """
     vary = ["Cookie", "Accept"] if variant else ["Cookie"]
 
@@ -416,13 +418,15 @@ def public_cache(validator=site_changed, variant=None):
         def wrapped(request, *args, **kwargs):
             if request.method not in {"GET", "HEAD"}:
                 return view(request, *args, **kwargs)
-            if is_editor(request):
-                response = view(request, *args, **kwargs)
-                add_never_cache_headers(response)
-                patch_vary_headers(response, ["Cookie"])
-                return response
+            # No SiteState time left by earlier code (a validator run outside
+            # a request) keys what this request remembers: only its own.
             token = SITE_STATE.set(None)
             try:
+                if is_editor(request):
+                    response = view(request, *args, **kwargs)
+                    add_never_cache_headers(response)
+                    patch_vary_headers(response, ["Cookie"])
+                    return response
                 return serve(request, view, validator, variant, vary, args, kwargs)
             finally:
                 SITE_STATE.reset(token)

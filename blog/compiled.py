@@ -41,6 +41,12 @@ def _cursor():
     return connection.cursor() if prepared is None else prepared(binary=False)
 
 
+def cursor():
+    """A cursor for SQL of the render path written by hand, constant for its
+    shape (times from the database clock): prepared as `_cursor`'s."""
+    return _cursor()
+
+
 def _compile(queryset):
     compiler = queryset.query.get_compiler(connection.alias)
     sql, params = compiler.as_sql()
@@ -154,6 +160,19 @@ def memo_rows(key, build) -> list:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     return _instances(compiler, fetched)
+
+
+def memo_values(key, build) -> list[tuple]:
+    """The rows of `build()` (a `values_list()` queryset) as tuples, with
+    Django's converters applied (aware datetimes…), no model instances: what
+    a page reads only a few columns of needs no Post. `key` as `memo_rows`."""
+    compiler, sql, params = _memoised(key, build)
+    if compiler is None:
+        return [tuple(row) for row in build()]
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    return list(compiler.results_iter([fetched], tuple_expected=True))
 
 
 def memo_count(key, build) -> int:

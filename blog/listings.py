@@ -30,7 +30,7 @@ from django.db.models.functions import Now
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from blog import compiled, reversing
+from blog import caching, compiled, reversing
 from blog.articles import article_rows
 from blog.caching import changed_for, story_changed
 from blog.corrections import PinnedFront
@@ -202,7 +202,16 @@ class SectionListing(Listing):
 
     @classmethod
     def resolve(cls, slug):
-        section = compiled.first_row("section", _section, slug)
+        """The section by its slug, from the navigation's sections when this
+        request's validator read the SiteState time (caching.nav_sections,
+        remembered per that time: no query); read from the database when it
+        did not, or when the list does not hold the slug (a section newer than
+        the list, or none: then 404)."""
+        section = None
+        if caching.SITE_STATE.get() is not None:
+            section = next((s for s in caching.nav_sections() if s.slug == slug), None)
+        if section is None:
+            section = compiled.first_row("section", _section, slug)
         if section is None:
             raise Http404("No such section.")
         return cls(section)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from itertools import islice
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db import connection, models
 from django.db.models import Count, Q
 from django.db.models.functions import JSONObject, Now
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext_lazy as _
@@ -393,18 +395,23 @@ class PostQuerySet(models.QuerySet):
         Written in SQL because this runs on every article render and the ORM
         spent ten times longer composing it than the database answering it.
         Every part is an indexed lookup; the candidate list drives the query.
+        Due-ness is judged by the database clock, as `published()` judges it,
+        so the SQL of an article with as many tags is always the same: on
+        PostgreSQL it runs as a prepared statement (blog/compiled.py). The
+        posts come back as `NearPost`s, what the article page reads of them.
         """
         tag_ids = [tag.pk for tag in post.tags.all()]
-        now = timezone.now()
+        now = _now_sql()
         # `p.status || ''` keeps both engines from driving the query by the
         # public-posts index (every public post) instead of the short list.
         public = (
-            "p.status || '' = %s AND p.published_at <= %s",
-            [self.model.Status.PUBLISHED, now],
+            f"p.status || '' = %s AND p.published_at <= {now}",
+            [self.model.Status.PUBLISHED],
         )
         neighbour = (
-            "SELECT id FROM (SELECT n.id FROM blog_post n WHERE n.section_id = %s "
-            "AND n.status = %s AND n.published_at <= %s AND n.published_at {op} %s "
+            "SELECT id FROM (SELECT n.id FROM blog_post n WHERE n.section_id = %s "  # noqa: S608
+            f"AND n.status = %s AND n.published_at <= {now} "
+            "AND n.published_at {op} %s "
             "ORDER BY n.published_at {order} LIMIT 1) {alias}"
         )
         neighbours = " UNION ".join(
@@ -413,7 +420,7 @@ class PostQuerySet(models.QuerySet):
                 neighbour.format(op=">", order="ASC", alias="nxt"),
             ]
         )
-        common = [post.section_id, self.model.Status.PUBLISHED, now]
+        common = [post.section_id, self.model.Status.PUBLISHED]
         neighbour_params = [*common, post.published_at, *common, post.published_at]
         parts, candidate_params = [neighbours], list(neighbour_params)
         for tag_id in tag_ids:
@@ -450,11 +457,14 @@ class PostQuerySet(models.QuerySet):
             *neighbour_params,
             related + 2,
         ]
-        rows = list(Post.objects.raw(sql, params))
-        for row in rows:
-            row.section = Section(
-                id=row.section_id, name=row.section_name, slug=row.section_slug
-            )
+        from blog import compiled
+
+        # As Django adapts a raw query's parameters (SQLite: the date as
+        # stored, without its offset, or a post would precede itself).
+        params = [connection.ops.adapt_unknown_value(value) for value in params]
+        with compiled.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = [NearPost(*row) for row in cursor.fetchall()]
         same_section = [p for p in rows if p.section_id == post.section_id]
         before = [p for p in same_section if p.published_at < post.published_at]
         after = [p for p in same_section if p.published_at > post.published_at]
@@ -463,6 +473,76 @@ class PostQuerySet(models.QuerySet):
         sharing = [p for p in rows if p.shared_tags]
         sharing.sort(key=lambda p: (-p.shared_tags, -p.published_at.timestamp()))
         return previous, following, sharing[:related]
+
+
+_NOW_SQL: dict[str, str] = {}
+
+
+def _now_sql() -> str:
+    """The database clock as Django's Now() compiles it on this connection
+    (STATEMENT_TIMESTAMP() on PostgreSQL), '%' escaped for the cursor;
+    compiled once per database vendor."""
+    sql = _NOW_SQL.get(connection.vendor)
+    if sql is None:
+        compiler = Post.objects.none().query.get_compiler(connection=connection)
+        sql, _params = compiler.compile(Now())  # no parameters
+        _NOW_SQL[connection.vendor] = sql
+    return sql
+
+
+class NearSection:
+    """A section as an article's related list shows it (its name)."""
+
+    __slots__ = ("id", "name", "slug")
+
+    def __init__(self, id, name, slug):
+        self.id, self.name, self.slug = id, name, slug
+
+    @property
+    def pk(self):
+        return self.id
+
+    def get_absolute_url(self):
+        return reversing.reverse("blog:section", kwargs={"slug": self.slug})
+
+
+class NearPost:
+    """A post next to an article (previous, next, related: `around()`): its
+    title, address and section, read as a row, not a model instance."""
+
+    __slots__ = (
+        "id",
+        "published_at",
+        "section",
+        "section_id",
+        "shared_tags",
+        "slug",
+        "title",
+    )
+
+    def __init__(self, id, title, slug, published_at, section_id, *rest):
+        section_name, section_slug, shared_tags = rest
+        if isinstance(published_at, str):  # SQLite without declared types
+            published_at = parse_datetime(published_at)
+        if settings.USE_TZ and timezone.is_naive(published_at):
+            published_at = timezone.make_aware(published_at, UTC)
+        self.id, self.title, self.slug = id, title, slug
+        self.published_at, self.section_id = published_at, section_id
+        self.section = NearSection(section_id, section_name, section_slug)
+        self.shared_tags = shared_tags
+
+    @property
+    def pk(self):
+        return self.id
+
+    def url_kwargs(self) -> dict:
+        return Post.url_kwargs(self)
+
+    def get_absolute_url(self):
+        return Post.get_absolute_url(self)
+
+    def __repr__(self):
+        return f"<NearPost {self.id}: {self.title}>"
 
 
 class Post(models.Model):

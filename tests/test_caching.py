@@ -461,3 +461,31 @@ def test_an_unknown_tag_validator_reads_no_post(slugs):
     assert walks, plan
     for line in walks:  # never entered, or entered with no tag id to match
         assert "never executed" in line or "rows=0 " in line, plan
+
+
+def test_an_editors_request_keys_nothing_on_a_leftover_site_state(rf, admin_user):
+    """An editor's request, like a reader's, starts with no SiteState time (a
+    time left by a validator run outside a request keys no memo of its) and
+    leaves the caller's own time as it was."""
+    from django.conf import settings
+    from django.http import HttpResponse
+
+    seen = []
+
+    @caching.public_cache()
+    def view(request):
+        seen.append(caching.SITE_STATE.get())
+        return HttpResponse("ok")
+
+    request = rf.get("/")
+    request.user = admin_user
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = "x"
+    left = timezone.now() - timedelta(days=1)
+    token = caching.SITE_STATE.set(left)
+    try:
+        assert caching.is_editor(request)
+        assert view(request).status_code == 200
+        assert seen == [None]
+        assert caching.SITE_STATE.get() == left
+    finally:
+        caching.SITE_STATE.reset(token)

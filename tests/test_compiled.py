@@ -70,3 +70,32 @@ def test_a_query_with_a_time_of_its_own_is_never_templated():
     assert compiled._templates[key] is None
     assert compiled.memo_rows(("test clock memo",), lambda: build(post.slug))
     assert compiled._memo[(compiled.connection.vendor, "test clock memo")][0] is None
+
+
+def test_memo_values_are_the_orms_tuples_from_sql_compiled_once(
+    django_assert_num_queries,
+):
+    """memo_values returns what `values_list()` returns (tuples, aware times,
+    Django's converters applied), from SQL compiled once per key: later runs
+    read the rows again (a new post shows) without composing the queryset."""
+    make_post("First")
+    composed = []
+
+    def build():
+        composed.append(1)
+        return (
+            Post.objects.published()
+            .order_by("id")
+            .values_list("id", "title", "published_at")
+        )
+
+    key = ("test values", id(build))
+    assert compiled.memo_values(key, build) == list(build())
+    make_post("Second")
+    composed.clear()
+    with django_assert_num_queries(1):
+        got = compiled.memo_values(key, build)
+    assert not composed
+    assert [row[1] for row in got] == ["First", "Second"]
+    assert got == list(build())
+    assert got[0][2].tzinfo is not None

@@ -433,11 +433,14 @@ def test_feed_query_counts_do_not_grow_with_items(
         make_update(post)
     for _ in range(n_posts):  # the story feed's length grows too
         make_update(post)
-    # The validator, the listing's own object (section, tags) and its items
-    # with their tags in one query; a story: validator, post, its updates.
+    # The validator, the listing's own object (tags) and its items with their
+    # tags in one query; a story: validator, post, its updates. A section's
+    # comes from the navigation's sections, read once per SiteState change
+    # (blog/caching.nav_sections): here by the home page, not counted.
+    fetch(client, "/")
     budgets = {
         "/feed/": 2,
-        "/section/world/feed/": 3,
+        "/section/world/feed/": 2,
         "/tag/iran/feed/": 3,
         "/tag/iran+russia/feed/": 3,
         post.get_absolute_url() + "feed/": 3,

@@ -71,3 +71,33 @@ def test_each_listing_is_counted_on_its_own_index_in_its_order():
                 plan = "\n".join(row[0] for row in cursor.fetchall())
                 assert f"using {index} on" in plan, plan
                 assert "Sort" not in plan, plan
+
+
+def test_a_section_is_taken_from_the_navigation_when_site_state_was_read(
+    django_assert_num_queries,
+):
+    """With this request's SiteState time read, a section listing takes its
+    section from the navigation's sections (caching.nav_sections, remembered
+    per that time): no query. Without one, or for a section the list does not
+    hold, it reads the database; an unknown slug is a 404."""
+    from django.http import Http404
+    from django.utils import timezone
+
+    from blog import caching
+
+    world = make_section("World")
+    token = caching.SITE_STATE.set(timezone.now())
+    try:
+        caching.nav_sections()  # remembered under this time
+        with django_assert_num_queries(0):
+            assert SectionListing.resolve("world").section == world
+        newer = make_section("Newer")  # not in the remembered list
+        with django_assert_num_queries(1):
+            assert SectionListing.resolve("newer").section == newer
+        with django_assert_num_queries(1), pytest.raises(Http404):
+            SectionListing.resolve("nowhere")
+        caching.SITE_STATE.set(None)
+        with django_assert_num_queries(1):
+            assert SectionListing.resolve("world").section == world
+    finally:
+        caching.SITE_STATE.reset(token)
