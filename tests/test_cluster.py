@@ -3,6 +3,7 @@ three nodes, a worker, S3 storage, a Redis of its own and a caching proxy agree,
 degrade and recover. Figures are printed at the end."""
 
 import collections
+import gzip
 import io
 import os
 import re
@@ -96,6 +97,33 @@ def test_every_node_and_the_proxy_agree(cluster):
             lambda path=path: one_etag(path), 30, 0.5, what=f"one ETag for {path}"
         )
         assert get(cluster.proxy + path)[0] == 200, path
+
+
+def test_the_proxy_compresses_text_for_clients_that_ask_and_revalidates_it(cluster):
+    """Through the proxy, a feed and a page asked for with Accept-Encoding: gzip
+    come gzipped with Vary: Accept-Encoding, under half the size, and
+    decompress to the bytes a client that does not ask gets (plain, with the
+    same ETag but strong); revalidating with the compressed answer's ETag gives
+    a 304."""
+
+    def check(path):
+        status, plain_headers, plain = get(cluster.proxy + path)
+        asked = {"Accept-Encoding": "gzip"}
+        status_gz, headers, body = get(cluster.proxy + path, **asked)
+        assert (status, status_gz) == (200, 200), path
+        assert "Content-Encoding" not in plain_headers, path
+        assert headers.get("Content-Encoding") == "gzip", path
+        assert "accept-encoding" in headers["Vary"].lower(), path
+        if headers["ETag"].removeprefix("W/") != plain_headers["ETag"]:
+            return False  # the page changed between the two answers: again
+        assert gzip.decompress(body) == plain, path
+        assert len(body) * 2 < len(plain), path
+        again = get(cluster.proxy + path, **asked, **{"If-None-Match": headers["ETag"]})
+        assert again[0] == 304, path
+        return True
+
+    for path in ("/feed/", "/feed/json/", "/"):
+        wait_until(lambda path=path: check(path), 30, 0.5, what=f"gzip of {path}")
 
 
 def test_an_image_uploaded_through_node_1_shows_on_every_node(cluster):
