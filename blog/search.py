@@ -10,7 +10,7 @@ import re
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
-from django.db.models import F, Func, OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Now
 from django.utils.html import escape
@@ -64,8 +64,9 @@ class UncountedPaginator(Paginator):
         )
 
 
-def fts5_query(text: str) -> str:
-    """User text as an FTS5 query: every word required, the last as a prefix.
+def fts5_query(text: str, prefix: bool = True) -> str:
+    """User text as an FTS5 query: every word required, the last as a prefix
+    (unless not `prefix`: the words as typed).
 
     Each word is quoted, so operators and stray quotes in the input are just
     text, never FTS5 syntax errors.
@@ -74,7 +75,8 @@ def fts5_query(text: str) -> str:
     if not words:
         return ""
     quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
+    if prefix:
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
@@ -120,109 +122,97 @@ def search_posts(text: str):
     # blog_post_public table: blog_post's status and date are stored after
     # its long texts, and reading them walked every overflow page of each hit
     # (0.23 of its 1,000-post share at 100,000 posts; issue 8).
-    # "Newest" by id, a range FTS5 answers from its doclist: `rowid IN (…)`
-    # would re-run the match once per listed row (a second at 10,000 posts).
-    # The hits carry no post: the page's posts are read with their snippets
-    # (as_posts), as the sort would otherwise hold every ranked post's row.
-    hits = (
-        PostSearchIndex.objects.filter(document__fts_match=query)
-        .annotate(
-            public_from=Subquery(
-                PostPublicDate.objects.filter(pk=OuterRef("post_id")).values(
-                    "public_from"
-                )
-            )
-        )
-        .filter(public_from__lte=Now())
-        .only("post_id", "rank")
+    #
+    # One pass of the match per page (issue 8): FTS5 reads a prefix term's
+    # whole doclist, for every post of the archive, each time its MATCH runs
+    # (`"agreement"*` 57 ms at 100,000 posts, the exact term 3 ms), so the
+    # page's hits are ranked and given their snippets by one MATCH. Ordered
+    # by `rank` alone, FTS5 sorts the matches itself and SQLite makes the
+    # snippets of the rows the page returns only (any other order sorts
+    # every ranked match, snippets and all). The newest matches are a range
+    # of ids (a range FTS5 answers from its doclist; `rowid IN (…)` would
+    # re-run the match once per listed id) starting at the MAX_RANKED-th
+    # newest public match of the words as typed (the last one exact: read
+    # from the tail of its doclist, not the whole of it); only when the words
+    # as typed have fewer matches than that is the prefix's own MAX_RANKED-th
+    # read (a second pass; COALESCE stops at the first bound found).
+    exact = fts5_query(text, prefix=False)
+    oldest_ranked = Coalesce(
+        Subquery(_newest_public(exact)[MAX_RANKED - 1 : MAX_RANKED]),
+        Subquery(_newest_public(query)[MAX_RANKED - 1 : MAX_RANKED]),
+        0,
     )
-    oldest_ranked = hits.order_by("-post_id").values("post_id")[
-        MAX_RANKED - 1 : MAX_RANKED
-    ]
     return (
-        hits.filter(post_id__gte=Coalesce(Subquery(oldest_ranked), 0))
-        .annotate(search_text=Value(text))
-        .order_by("rank", "-public_from", "-post_id")
+        _public_matches(query)
+        .filter(post_id__gte=oldest_ranked)
+        .annotate(
+            search_text=Value(text),
+            snippet_raw=RawSQL(
+                f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)", (MARK_START, MARK_END)
+            ),
+        )
+        .only("post_id")
+        .order_by("rank")
     )
+
+
+def _public_matches(query: str):
+    """SQLite: FTS5 rows matching `query` whose post is public (by the
+    narrow blog_post_public table)."""
+    public_from = PostPublicDate.objects.filter(pk=OuterRef("post_id"))
+    return (
+        PostSearchIndex.objects.filter(document__fts_match=query)
+        .alias(public_from=Subquery(public_from.values("public_from")))
+        .filter(public_from__lte=Now())
+    )
+
+
+def _newest_public(query: str):
+    """SQLite: ids of the public matches of `query`, newest (highest) first."""
+    return _public_matches(query).order_by("-post_id").values("post_id")
 
 
 def snippets(text: str, post_ids: list[int]) -> dict[int, str]:
-    """Highlighted body extracts for a page of results, in one query: made
-    for the page only, as they cost far more than ranking."""
-    if connection.vendor == "postgresql":
-        query = SearchQuery(text, search_type="websearch", config="english")
-        rows = (
-            Post.objects.filter(pk__in=post_ids)
-            .annotate(
-                snippet_raw=SearchHeadline(
-                    "body_text",
-                    query,
-                    config="english",
-                    start_sel=MARK_START,
-                    stop_sel=MARK_END,
-                    max_words=35,
-                    min_words=20,
-                )
+    """PostgreSQL: highlighted body extracts for a page of results, in one
+    query: made for the page only, as they cost far more than ranking."""
+    query = SearchQuery(text, search_type="websearch", config="english")
+    rows = (
+        Post.objects.filter(pk__in=post_ids)
+        .annotate(
+            snippet_raw=SearchHeadline(
+                "body_text",
+                query,
+                config="english",
+                start_sel=MARK_START,
+                stop_sel=MARK_END,
+                max_words=35,
+                min_words=20,
             )
-            .values_list("pk", "snippet_raw")
         )
-    else:
-        rows = (
-            PostSearchIndex.objects.filter(
-                document__fts_match=fts5_query(text), post_id__in=post_ids
-            )
-            .annotate(
-                snippet_raw=RawSQL(
-                    f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)",
-                    (MARK_START, MARK_END),
-                )
-            )
-            .values_list("post_id", "snippet_raw")
-        )
+        .values_list("pk", "snippet_raw")
+    )
     return dict(rows)
 
 
-def sqlite_page(text: str, post_ids: list[int]) -> dict[int, tuple[Post, str]]:
-    """SQLite: the posts of a page of hits with their snippets, in one query."""
-    # One pass of the match over the page's range of ids: `rowid IN (…)` made
-    # FTS5 run the match again for each listed id (a prefix query reads the
-    # term's whole doclist each time: ~20 ms a hit at 100,000 posts). The
-    # unary plus keeps the list from reaching FTS5, so SQLite filters the
-    # range's rows by it before any snippet is made.
-    rows = (
-        PostSearchIndex.objects.filter(
-            document__fts_match=fts5_query(text),
-            post_id__gte=min(post_ids),
-            post_id__lte=max(post_ids),
-        )
-        .alias(listed=Func(F("post_id"), template="(+%(expressions)s)"))
-        .filter(listed__in=post_ids)
-        .select_related("post", "post__section")
-        .defer("document", "rank", *(f"post__{name}" for name in BODY_FIELDS))
-        .annotate(
-            snippet_raw=RawSQL(
-                f"snippet({FTS_TABLE}, 2, %s, %s, '…', 32)",
-                (MARK_START, MARK_END),
-            )
-        )
-    )
-    return {row.post_id: (row.post, row.snippet_raw) for row in rows}
-
-
 def as_posts(hits) -> list[Post]:
-    """Posts of a page of hits, each with a highlighted, escaped `snippet`."""
+    """Posts of a page of hits, each with a highlighted, escaped `snippet`:
+    one more query (PostgreSQL: the page's snippets; SQLite, whose hits carry
+    their snippets: the page's posts, by primary key)."""
     hits = list(hits)
     if not hits:
         return []
-    text = hits[0].search_text
     if isinstance(hits[0], Post):
         posts = hits
-        extracts = snippets(text, [post.pk for post in posts])
+        extracts = snippets(hits[0].search_text, [post.pk for post in posts])
     else:
-        page = sqlite_page(text, [hit.post_id for hit in hits])
-        found = [page[hit.post_id] for hit in hits if hit.post_id in page]
-        posts = [post for post, _ in found]
-        extracts = {post.pk: extract for post, extract in found}
+        extracts = {hit.post_id: hit.snippet_raw for hit in hits}
+        by_id = (
+            Post.objects.select_related("section")
+            .defer(*BODY_FIELDS)
+            .order_by()
+            .in_bulk(list(extracts))
+        )
+        posts = [by_id[hit.post_id] for hit in hits if hit.post_id in by_id]
     for post in posts:
         post.snippet = highlight(extracts.get(post.pk, ""))
     return posts

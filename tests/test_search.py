@@ -162,9 +162,57 @@ def test_public_dates_survive_a_table_rebuild():
 
 
 def test_a_results_page_takes_two_queries(django_assert_num_queries):
-    """The ranked hits, then the page's posts with their snippets."""
+    """The ranked hits, then the page's posts (on PostgreSQL with their
+    snippets; SQLite's hits carry theirs)."""
     for n in range(3):
         make_post(f"Pipeline {n}")
     with django_assert_num_queries(2):
         found = as_posts(search_posts("pipeline")[:2])
     assert len(found) == 2 and all(post.section.name for post in found)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite FTS5")
+def test_the_ranked_range_starts_at_the_newest_matches_of_the_words_as_typed(
+    monkeypatch,
+):
+    """SQLite: the ranked matches are those at least as new as the
+    MAX_RANKED-th newest match of the words as typed (the last one exact, read
+    from the tail of its doclist): at least the newest MAX_RANKED matches,
+    and any newer match of the last word as a prefix."""
+    import blog.search
+
+    make_post("Tank tank tank", age=timedelta(days=9))
+    make_post("Tanker tanker tanker", age=timedelta(days=8))
+    older, newer = (make_post(f"A tank {n}", age=timedelta(days=7 - n)) for n in (0, 1))
+    tanker = make_post("Tankers", age=timedelta(days=1))
+    monkeypatch.setattr(blog.search, "MAX_RANKED", 2)
+    assert sorted(titles("tank")) == sorted([older.title, newer.title, tanker.title])
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite FTS5")
+def test_words_with_few_matches_as_typed_rank_the_newest_prefix_matches(
+    monkeypatch,
+):
+    """SQLite: when the words as typed match fewer than MAX_RANKED posts (a
+    word cut short), the newest MAX_RANKED matches of the prefix are ranked."""
+    import blog.search
+
+    make_post("Pipeline pipeline pipeline", age=timedelta(days=9))
+    newer = [make_post(f"Pipelines {n}", age=timedelta(days=3 - n)) for n in range(2)]
+    monkeypatch.setattr(blog.search, "MAX_RANKED", 2)
+    assert sorted(titles("pipel")) == sorted(post.title for post in newer)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite FTS5")
+def test_sqlite_ranks_a_page_and_makes_its_snippets_in_one_pass_of_the_match():
+    """SQLite: a page's hits come ordered by FTS5 itself (rank alone: no sort
+    of every ranked match, snippets and all, by SQLite), so snippets are made
+    for the page's rows only, in the same pass of the match."""
+    from tests.plans import plan
+
+    make_post("Pipeline politics")
+    sql, params = search_posts("pipe")[:13].query.sql_with_params()
+    steps = plan(sql, params)
+    assert "TEMP B-TREE" not in steps, steps
+    assert "ORDER BY" not in steps, steps
+    assert len(as_posts(search_posts("pipe"))) == 1
