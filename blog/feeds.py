@@ -55,7 +55,7 @@ CONTROL_CHARACTERS = tuple(
 # itself, so a kept copy is what escaping it again gives, never stale; texts
 # that fail the check are never kept. Bounded: past the bound it starts over.
 LONG_TEXT = 1024
-MAX_ESCAPED_CHARS = 4_000_000  # keys and values, about 8-16 MB
+MAX_ESCAPED_CHARS = 2_000_000  # keys and values: about 4 MB of two-byte text
 _escaped: dict[str, str] = {}
 _escaped_chars = 0
 
