@@ -725,6 +725,14 @@ AWKWARD_TEXT = "Tom & Jerry <b>“quoted”</b> 'single' \"double\"\n\ttabbed\r"
             ("addQuickElement", "content:encoded", "<p>" + AWKWARD_TEXT * 500 + "</p>"),
             ("endElement", "item"),
         ],
+        # A long text written again (as every request writes the same bodies)
+        # comes from the escaped texts kept in the process.
+        [
+            ("addQuickElement", "content", "<p>" + AWKWARD_TEXT * 400 + "</p>"),
+            ("addQuickElement", "content", "<p>" + AWKWARD_TEXT * 400 + "</p>"),
+            ("addQuickElement", "summary", "x" * 5000, {"type": "text"}),
+            ("addQuickElement", "summary", "x" * 5000, {"type": "text"}),
+        ],
     ],
 )
 def test_feed_xml_generator_writes_what_djangos_writes(steps):
@@ -751,6 +759,39 @@ def test_control_characters_are_refused_as_django_refuses_them(character, length
     text = "a" * (length // 2) + character + "b\n" * (length // 4)
     with pytest.raises(UnserializableContentError):
         generator_output(FeedXMLGenerator, [("addQuickElement", "content", text)])
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x0b", "\x1f"])
+def test_control_characters_are_refused_every_time(character):
+    """A long text refused once is refused again: only texts that were written
+    are kept escaped, never one that failed."""
+    from django.utils.xmlutils import UnserializableContentError
+
+    from blog.feeds import FeedXMLGenerator
+
+    text = "<p>" + "b\n" * 5000 + character + "</p>"
+    for _ in range(2):
+        with pytest.raises(UnserializableContentError):
+            generator_output(FeedXMLGenerator, [("addQuickElement", "content", text)])
+
+
+def test_kept_escaped_texts_are_bounded(monkeypatch):
+    """The long texts kept escaped in a process (a feed writes the same twenty
+    bodies on every request) never hold more than their bound, however many
+    distinct bodies pass, and what is written stays what Django writes."""
+    from django.utils.xmlutils import SimplerXMLGenerator
+
+    from blog import feeds
+
+    monkeypatch.setattr(feeds, "MAX_ESCAPED_CHARS", 100_000)
+    feeds.forget_escaped()
+    for n in range(60):
+        steps = [("addQuickElement", "c", f"<p>{n}</p>" + "x & y " * 2000)] * 2
+        assert generator_output(feeds.FeedXMLGenerator, steps) == generator_output(
+            SimplerXMLGenerator, steps
+        )
+        assert 0 < feeds.escaped_kept_chars() <= 100_000
+    feeds.forget_escaped()
 
 
 def test_feed_paths_follow_the_script_prefix():
