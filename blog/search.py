@@ -93,7 +93,9 @@ def search_posts(text: str):
     Returns a queryset of *hits*: on PostgreSQL the posts themselves, on
     SQLite rows of the FTS5 index with their post joined. Both carry `rank`
     and the query they answer; `as_posts` turns a page of hits into posts
-    with snippets. Only the newest MAX_RANKED matches are ranked.
+    with snippets. Only the newest MAX_RANKED matches are ranked (on SQLite,
+    every match at least as new as the MAX_RANKED-th newest match of the
+    words as typed: at least those, and any newer match of the prefix).
     """
     text = text.strip()
     if connection.vendor == "postgresql":
@@ -123,10 +125,13 @@ def search_posts(text: str):
     # its long texts, and reading them walked every overflow page of each hit
     # (0.23 of its 1,000-post share at 100,000 posts; issue 8).
     #
-    # One pass of the match per page (issue 8): FTS5 reads a prefix term's
+    # One pass of the match per page (issue 8): FTS5 merges a prefix term's
     # whole doclist, for every post of the archive, each time its MATCH runs
-    # (`"agreement"*` 57 ms at 100,000 posts, the exact term 3 ms), so the
-    # page's hits are ranked and given their snippets by one MATCH. Ordered
+    # (`"agreement"*` ~8 ms of CPU at 100,000 posts, whatever the rowid
+    # range; the newest 200 of the exact term 0.3 ms), so the page's hits
+    # are ranked and given their snippets by one MATCH. (bm25 reads the
+    # whole doclist once more for its IDF: what is left growing with the
+    # archive.) Ordered
     # by `rank` alone, FTS5 sorts the matches itself and SQLite makes the
     # snippets of the rows the page returns only (any other order sorts
     # every ranked match, snippets and all). The newest matches are a range
