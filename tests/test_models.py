@@ -283,10 +283,46 @@ def test_around_reads_neighbours_and_related_in_one_query(django_assert_num_quer
     assert ids(related) == [both.pk, old.pk]
 
 
+def test_around_candidates_are_each_tags_newest_public_posts():
+    """Related candidates are the posts most recently published with each tag
+    (`per_tag` of them, from the tag's public index): drafts, scheduled posts
+    and posts tagged lately but published long ago do not take their places."""
+    a = make_tag("A")
+    post = make_post(tags=[a], age=timedelta(days=1))
+    older = make_post(tags=[a], age=timedelta(days=3))
+    newer = make_post(tags=[a], age=timedelta(days=2))
+    for _ in range(3):
+        make_post(tags=[a], status=Post.Status.DRAFT)
+    make_post(tags=[a], age=-timedelta(hours=1))  # scheduled
+    oldest = make_post(age=timedelta(days=30))
+    oldest.tags.add(a)  # tagged last, published first
+    post = Post.objects.with_tags().get(pk=post.pk)
+    _, _, related = Post.objects.around(post, per_tag=3)
+    assert ids(related) == [newer.pk, older.pk]
+
+
+def test_around_checks_a_fixed_number_of_candidates():
+    """Whatever the size of the archive, around() reads at most `candidates`
+    related posts' rows besides the neighbours: those found in the most of its
+    tags' lists, newest first; among them the most shared tags (counted on
+    each candidate) rank first, then the newest."""
+    a, b, c = make_tag("A"), make_tag("B"), make_tag("C")
+    post = make_post(tags=[a, b, c], age=timedelta(hours=1))
+    recent = [make_post(tags=[a], age=timedelta(hours=2 + h)) for h in range(4)]
+    two = make_post(tags=[a, b], age=timedelta(days=2))
+    three = make_post(tags=[a, b, c], age=timedelta(days=3))
+    post = Post.objects.with_tags().get(pk=post.pk)
+    _, _, related = Post.objects.around(post, candidates=3)
+    assert ids(related) == [three.pk, two.pk, recent[0].pk]
+    _, _, related = Post.objects.around(post)
+    assert ids(related) == [three.pk, two.pk, recent[0].pk, recent[1].pk]
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner")
 def test_around_reads_candidates_from_its_index_not_their_rows():
     """On SQLite the candidates' status, date, section, title and slug come
-    from post_around_idx: their rows keep those after the long texts."""
+    from post_around_idx: their rows keep those after the long texts; each
+    tag's candidates come from tagged_public_idx alone."""
     from django.test.utils import CaptureQueriesContext
 
     a = make_tag("A")
@@ -299,6 +335,7 @@ def test_around_reads_candidates_from_its_index_not_their_rows():
         cursor.execute("EXPLAIN QUERY PLAN " + queries.captured_queries[0]["sql"])
         plan = [row[-1] for row in cursor.fetchall()]
     assert any("COVERING INDEX post_around_idx" in step for step in plan)
+    assert any("COVERING INDEX tagged_public_idx" in step for step in plan)
     assert not any(step.startswith("SEARCH p USING INTEGER") for step in plan)
 
 
