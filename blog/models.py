@@ -428,15 +428,20 @@ class PostQuerySet(models.QuerySet):
             [self.model.Status.PUBLISHED],
         )
         neighbour = (
-            "SELECT id FROM (SELECT n.id FROM blog_post n WHERE n.section_id = %s "  # noqa: S608
-            f"AND n.status = %s AND n.published_at <= {now} "
+            "SELECT id FROM (SELECT n.id FROM blog_post n WHERE n.section_id = %s "
+            "AND n.status = %s AND {due}n.published_at <= {now} "
             "AND n.published_at {op} %s "
             "ORDER BY n.published_at {order} LIMIT 1) {alias}"
         )
+        # Given two upper bounds on the date, SQLite seeks by the clock's and
+        # walks every newer post of the section down to the article's (1.3 ms
+        # at 100,000 posts): there the clock's is a filter only (`+`), so the
+        # walk starts at the article. PostgreSQL keeps the tighter bound.
+        due = "+" if connection.vendor == "sqlite" else ""
         neighbours = " UNION ".join(
             [
-                neighbour.format(op="<", order="DESC", alias="prev"),
-                neighbour.format(op=">", order="ASC", alias="nxt"),
+                neighbour.format(op="<", order="DESC", alias="prev", due=due, now=now),
+                neighbour.format(op=">", order="ASC", alias="nxt", due="", now=now),
             ]
         )
         common = [post.section_id, self.model.Status.PUBLISHED]
