@@ -196,7 +196,11 @@ LISTING_FIELDS = (
     "author__first_name",
     "author__last_name",
 )
+# An article's related posts (PostQuerySet.around): each tag's newest public
+# posts are read from the tag's index, and this many of them, those in most of
+# the tags' lists, as posts.
 RELATED_CANDIDATES_PER_TAG = 20
+RELATED_CANDIDATES = 12
 # Feed HTML is stored with its URLs made absolute against this origin (a
 # reserved name, RFC 2606); a feed swaps in the public one (blog/feeds.py).
 FEED_ORIGIN = "https://dateline.invalid"
@@ -394,11 +398,26 @@ class PostQuerySet(models.QuerySet):
             .select_related("section")[:limit]
         )
 
-    def around(self, post, related=4, per_tag=RELATED_CANDIDATES_PER_TAG):
+    def around(
+        self,
+        post,
+        related=4,
+        per_tag=RELATED_CANDIDATES_PER_TAG,
+        candidates=RELATED_CANDIDATES,
+    ):
         """(previous, next, related) public posts for `post`'s page, in one query:
         the posts just before and after it in its section, and those sharing
-        most tags with it among the posts most recently given each of its tags
-        (a bounded index walk: the cost does not grow with the archive).
+        most tags with it among the posts most recently published with each of
+        its tags.
+
+        Its work does not grow with the archive (issue 8): each tag's
+        candidates are its `per_tag` newest public posts, read from the tag's
+        index alone (tagged_public_idx: drafts and scheduled posts take no
+        place), and of those only `candidates` are looked up as posts — the
+        ones in most of the tags' lists, newest first — each with its shared
+        tags counted exactly. Reading and counting every candidate (up to 80)
+        cost 1.7 ms at 100,000 posts against under 1 ms at 1,000, where the
+        tags' lists overlap more.
 
         Written in SQL because this runs on every article render and the ORM
         spent ten times longer composing it than the database answering it.
@@ -417,26 +436,44 @@ class PostQuerySet(models.QuerySet):
             [self.model.Status.PUBLISHED],
         )
         neighbour = (
-            "SELECT id FROM (SELECT n.id FROM blog_post n WHERE n.section_id = %s "  # noqa: S608
-            f"AND n.status = %s AND n.published_at <= {now} "
+            "SELECT id FROM (SELECT n.id FROM blog_post n WHERE n.section_id = %s "
+            "AND n.status = %s AND {due}n.published_at <= {now} "
             "AND n.published_at {op} %s "
             "ORDER BY n.published_at {order} LIMIT 1) {alias}"
         )
+        # Given two upper bounds on the date, SQLite seeks by the clock's and
+        # walks every newer post of the section down to the article's (1.3 ms
+        # at 100,000 posts): there the clock's is a filter only (`+`), so the
+        # walk starts at the article. PostgreSQL keeps the tighter bound.
+        due = "+" if connection.vendor == "sqlite" else ""
         neighbours = " UNION ".join(
             [
-                neighbour.format(op="<", order="DESC", alias="prev"),
-                neighbour.format(op=">", order="ASC", alias="nxt"),
+                neighbour.format(op="<", order="DESC", alias="prev", due=due, now=now),
+                neighbour.format(op=">", order="ASC", alias="nxt", due="", now=now),
             ]
         )
         common = [post.section_id, self.model.Status.PUBLISHED]
         neighbour_params = [*common, post.published_at, *common, post.published_at]
         parts, candidate_params = [neighbours], list(neighbour_params)
-        for tag_id in tag_ids:
-            parts.append(
-                "SELECT content_object_id FROM (SELECT t.content_object_id FROM "
-                "blog_taggedpost t WHERE t.tag_id = %s ORDER BY t.id DESC LIMIT %s) c"
+        if tag_ids:
+            # Each tag's newest public posts (tagged_public_idx, in its
+            # order); the few in most lists, newest first, are the candidates.
+            lists = " UNION ALL ".join(
+                "SELECT content_object_id, public_from FROM (SELECT "  # noqa: S608
+                "t.content_object_id, t.public_from FROM blog_taggedpost t "
+                f"WHERE t.tag_id = %s AND t.public_from <= {now} "
+                f"ORDER BY t.public_from DESC LIMIT %s) c{i}"
+                for i in range(len(tag_ids))
             )
-            candidate_params += [tag_id, per_tag]
+            parts.append(
+                "SELECT id FROM (SELECT content_object_id AS id "  # noqa: S608
+                f"FROM ({lists}) c WHERE content_object_id <> %s "
+                "GROUP BY content_object_id ORDER BY COUNT(*) DESC, "
+                "MAX(public_from) DESC, content_object_id DESC LIMIT %s) best"
+            )
+            for tag_id in tag_ids:
+                candidate_params += [tag_id, per_tag]
+            candidate_params += [post.pk, candidates]
         placeholders = ", ".join(["%s"] * len(tag_ids))
         shared = (
             "(SELECT COUNT(*) FROM blog_taggedpost t "  # noqa: S608 - placeholders only
@@ -468,8 +505,10 @@ class PostQuerySet(models.QuerySet):
         from blog import compiled
 
         # As Django adapts a raw query's parameters (SQLite: the date as
-        # stored, without its offset, or a post would precede itself).
-        params = [connection.ops.adapt_unknown_value(value) for value in params]
+        # stored, without its offset, or a post would precede itself); ids
+        # and strings pass as they are.
+        adapt = connection.ops.adapt_unknown_value
+        params = [v if isinstance(v, int | str) else adapt(v) for v in params]
         with compiled.cursor() as cursor:
             cursor.execute(sql, params)
             rows = [NearPost(*row) for row in cursor.fetchall()]
