@@ -131,10 +131,9 @@ def search_posts(text: str):
     # range; the newest 200 of the exact term 0.3 ms), so the page's hits
     # are ranked and given their snippets by one MATCH. (bm25 reads the
     # whole doclist once more for its IDF: what is left growing with the
-    # archive.) Ordered
-    # by `rank` alone, FTS5 sorts the matches itself and SQLite makes the
-    # snippets of the rows the page returns only (any other order sorts
-    # every ranked match, snippets and all). The newest matches are a range
+    # archive.) Ordered by `rank` alone, FTS5 sorts the matches itself and
+    # SQLite makes the snippets of the rows the page returns only (any other
+    # order sorts every ranked match, snippets and all). The newest matches are a range
     # of ids (a range FTS5 answers from its doclist; `rowid IN (…)` would
     # re-run the match once per listed id) starting at the MAX_RANKED-th
     # newest public match of the words as typed (the last one exact: read

@@ -14,28 +14,29 @@ again after one.
 
 from django.db import migrations
 
-COLUMN = 'ALTER TABLE "blog_post" ALTER COLUMN "feed_html" SET STORAGE {}'
+
+def set_storage(storage, *then):
+    """A migration step: feed_html's STORAGE set on PostgreSQL, then `then`."""
+
+    def step(apps, schema_editor):
+        connection = schema_editor.connection
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'ALTER TABLE "blog_post" ALTER COLUMN "feed_html" SET STORAGE {storage}'
+            )
+            for sql in then:
+                cursor.execute(sql)
+
+    return step
 
 
-def uncompressed(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(COLUMN.format("EXTERNAL"))
-        # || '' makes a new value, stored by the new storage.
-        cursor.execute(
-            "UPDATE \"blog_post\" SET \"feed_html\" = \"feed_html\" || ''"
-            ' WHERE pg_column_compression("feed_html") IS NOT NULL'
-        )
-
-
-def compressed(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(COLUMN.format("EXTENDED"))
+# || '' makes a new value, stored by the new storage.
+REWRITE_COMPRESSED = (
+    'UPDATE "blog_post" SET "feed_html" = "feed_html" || \'\''
+    ' WHERE pg_column_compression("feed_html") IS NOT NULL'
+)
 
 
 class Migration(migrations.Migration):
@@ -44,5 +45,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(uncompressed, compressed, elidable=False),
+        migrations.RunPython(
+            set_storage("EXTERNAL", REWRITE_COMPRESSED),
+            set_storage("EXTENDED"),
+            elidable=False,
+        ),
     ]
